@@ -1,0 +1,83 @@
+"""Scores: reconstruction error (MSE, PSNR, SSIM), the PCA baseline, and K-Means on codes against labels.
+
+All take numpy arrays with values in [0, 1]. MSE is the mean over all values of (x - x_hat)^2.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.ndimage import uniform_filter
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+
+def mse(x: np.ndarray, x_hat: np.ndarray) -> float:
+    return float(np.mean((np.asarray(x, np.float64) - np.asarray(x_hat, np.float64)) ** 2))
+
+
+def psnr_from_mse(value: float) -> float:
+    """Peak signal-to-noise ratio in dB for data in [0, 1]; capped at 100 dB for a perfect copy."""
+    return 100.0 if value <= 1e-10 else 10.0 * math.log10(1.0 / value)
+
+
+def psnr(x: np.ndarray, x_hat: np.ndarray) -> float:
+    return psnr_from_mse(mse(x, x_hat))
+
+
+def per_sample_mse(x: np.ndarray, x_hat: np.ndarray) -> np.ndarray:
+    """(N, ...) x 2 -> (N,)."""
+    diff = np.asarray(x, np.float64) - np.asarray(x_hat, np.float64)
+    return (diff.reshape(len(diff), -1) ** 2).mean(1)
+
+
+def ssim(x: np.ndarray, y: np.ndarray, window: int = 7) -> float:
+    """Mean structural similarity of two image batches (N, C, H, W) in [0, 1] (Wang et al. 2004, uniform window)."""
+    x = np.asarray(x, np.float64)
+    y = np.asarray(y, np.float64)
+    if x.ndim != 4:
+        raise ValueError("ssim needs image batches (N, C, H, W)")
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    size = (1, 1, min(window, x.shape[2]), min(window, x.shape[3]))
+    mx, my = uniform_filter(x, size), uniform_filter(y, size)
+    vx = uniform_filter(x * x, size) - mx * mx
+    vy = uniform_filter(y * y, size) - my * my
+    cxy = uniform_filter(x * y, size) - mx * my
+    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return float(s.mean())
+
+
+def pca_baseline(train: np.ndarray, test: np.ndarray, k: int, seed: int = 0) -> tuple[float, PCA]:
+    """MSE of PCA with k components fitted on `train`, reconstructing `test`; and the fitted PCA."""
+    tr = train.reshape(len(train), -1)
+    te = test.reshape(len(test), -1)
+    k = max(1, min(k, tr.shape[1], len(tr)))
+    pca = PCA(n_components=k, random_state=seed, svd_solver="randomized" if k < min(tr.shape) // 2 else "full")
+    pca.fit(tr)
+    rec = pca.inverse_transform(pca.transform(te))
+    return mse(te, np.clip(rec, 0.0, 1.0)), pca
+
+
+def matched_accuracy(labels: np.ndarray, clusters: np.ndarray) -> float:
+    """Accuracy after the best one-to-one matching of clusters to labels (Hungarian algorithm)."""
+    labels = np.asarray(labels)
+    clusters = np.asarray(clusters)
+    lab_ids, lab_idx = np.unique(labels, return_inverse=True)
+    cl_ids, cl_idx = np.unique(clusters, return_inverse=True)
+    table = np.zeros((len(cl_ids), len(lab_ids)), dtype=np.int64)
+    np.add.at(table, (cl_idx, lab_idx), 1)
+    rows, cols = linear_sum_assignment(-table)
+    return float(table[rows, cols].sum() / max(len(labels), 1))
+
+
+def kmeans_scores(features: np.ndarray, labels: np.ndarray, k: int | None = None, seed: int = 0) -> dict[str, float]:
+    """K-Means (k = number of classes by default) on `features` (N, D), scored against `labels`."""
+    feats = np.asarray(features, np.float64).reshape(len(features), -1)
+    k = k or len(np.unique(labels))
+    clusters = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(feats)
+    return {"acc": matched_accuracy(labels, clusters),
+            "nmi": float(normalized_mutual_info_score(labels, clusters)),
+            "ari": float(adjusted_rand_score(labels, clusters))}

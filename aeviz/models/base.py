@@ -1,0 +1,117 @@
+"""The autoencoder contract every variant follows, and the MLP building blocks they share.
+
+A model is built from `(config, input_shape)`; `forward(x)` returns `Output(x_hat, z, losses)` where
+`losses["loss"]` is the total the trainer minimises and `"recon"`, `"kl"`, `"sparsity"`, `"contractive"` are its
+parts, each a per-sample sum averaged over the batch. `encode(x)` is deterministic (a VAE's mean). The trainer
+knows nothing else about a variant: curricula (the stacked AE's layer-wise stages) go through `start_epoch`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from aeviz.config import param, validate
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "elu": nn.ELU,
+}
+
+
+@dataclass(frozen=True)
+class AEConfig:
+    """Knobs shared by every variant."""
+
+    latent_dim: int = param(32, "size of the code z: smaller forces more compression", min=1, max=1024)
+    hidden: tuple[int, ...] = param((512, 128), "widths of the encoder's hidden layers (the decoder mirrors them)",
+                                    min=1, max=8192)
+    activation: str = param("relu", "non-linearity between layers", choices=tuple(ACTIVATIONS))
+    loss: str = param("mse", "reconstruction loss: mse (squared error) or bce (binary cross-entropy)",
+                      choices=("mse", "bce"))
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+
+class Output(NamedTuple):
+    x_hat: torch.Tensor  # (B, *shape), in [0, 1] unless a linear model with MSE
+    z: torch.Tensor  # (B, latent_dim), the code used for this reconstruction
+    losses: dict[str, torch.Tensor]  # "loss" is the total; the other keys are its parts
+
+
+def recon_loss(kind: str, x_hat: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-sample sum over values, mean over the batch: (B, *shape) x 2 -> scalar."""
+    if kind == "bce":
+        per_value = F.binary_cross_entropy(x_hat.clamp(1e-6, 1 - 1e-6), target, reduction="none")
+    else:
+        per_value = (x_hat - target).square()
+    return per_value.flatten(1).sum(1).mean()
+
+
+def mlp(widths: list[int], activation: str, last_activation: nn.Module | None) -> nn.Sequential:
+    """Linear layers through `widths`, the activation between them, `last_activation` (or none) at the end."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(widths) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    if last_activation is not None:
+        layers.append(last_activation)
+    return nn.Sequential(*layers)
+
+
+class AutoEncoder(nn.Module):
+    """Base class: an MLP encoder/decoder on flattened inputs. Variants override what differs."""
+
+    Config: ClassVar[type[AEConfig]] = AEConfig
+    paper: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+
+    def __init__(self, config: AEConfig, input_shape: tuple[int, ...]) -> None:
+        super().__init__()
+        assert isinstance(config, self.Config), f"{type(self).__name__} needs a {self.Config.__name__}"
+        self.config = config
+        self.input_shape = tuple(input_shape)
+        self.n_in = math.prod(self.input_shape)
+        self.build()
+
+    # -- construction -------------------------------------------------------------------------------------
+    def build(self) -> None:
+        c = self.config
+        self.encoder = mlp([self.n_in, *c.hidden, c.latent_dim], c.activation, None)
+        self.decoder = mlp([c.latent_dim, *reversed(c.hidden), self.n_in], c.activation, nn.Sigmoid())
+
+    # -- the contract ---------------------------------------------------------------------------------------
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, *shape) -> (B, latent_dim), deterministic."""
+        return self.encoder(x.flatten(1))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, latent_dim) -> (B, *shape)."""
+        return self.decoder(z).view(-1, *self.input_shape)
+
+    def forward(self, x: torch.Tensor) -> Output:
+        z = self.encode(x)
+        x_hat = self.decode(z)
+        recon = recon_loss(self.config.loss, x_hat, x)
+        return Output(x_hat, z, {"loss": recon, "recon": recon})
+
+    def start_epoch(self, epoch: int, total_epochs: int) -> str | None:
+        """Called by the trainer before each epoch (0-based); returns a note for the user, or None."""
+        return None
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Deterministic reconstruction: decode(encode(x))."""
+        return self.decode(self.encode(x))
+
+    def extra_metrics(self, x: torch.Tensor) -> dict[str, float | list[float]]:
+        """Variant-specific validation figures (the VAE's KL per dimension)."""
+        return {}

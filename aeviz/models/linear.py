@@ -1,0 +1,38 @@
+"""Linear autoencoder: no non-linearity anywhere.
+
+With squared error its optimal code spans the same subspace as the top-k principal components
+(Baldi & Hornik, "Neural networks and principal component analysis", 1989), which `analysis` checks live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from aeviz.config import param
+from aeviz.models.base import AEConfig, AutoEncoder
+
+
+@dataclass(frozen=True)
+class LinearConfig(AEConfig):
+    hidden: tuple[int, ...] = param((), "widths of extra linear layers (they add nothing a single layer can't do)",
+                                    min=1, max=8192)
+
+
+def _linear_stack(widths: list[int]) -> nn.Sequential:
+    return nn.Sequential(*[nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])])
+
+
+class LinearAE(AutoEncoder):
+    Config = LinearConfig
+    paper = "Baldi & Hornik, Neural networks and principal component analysis, 1989"
+    summary = "no non-linearity: learns the same subspace as PCA"
+
+    def build(self) -> None:
+        c = self.config
+        self.encoder = _linear_stack([self.n_in, *c.hidden, c.latent_dim])
+        self.decoder = _linear_stack([c.latent_dim, *reversed(c.hidden), self.n_in])
+        # BCE needs outputs in (0, 1): the sigmoid is then a link function (logistic PCA), not a hidden layer.
+        if c.loss == "bce":
+            self.decoder.append(nn.Sigmoid())

@@ -1,0 +1,284 @@
+"""A Run in memory and on disk.
+
+In memory a Run is the single source of truth for one model being trained: weights, history, epoch and status,
+guarded by `run.lock` (the trainer holds it for each optimisation step; readers hold it while they evaluate).
+On disk it is a folder:
+    config.json          format, dataset, model name + config, training config, epoch, status, versions
+    model.safetensors    the model's weights
+    optimizer.safetensors  Adam's moments, flattened (so training resumes exactly), optional
+    history.json         one dict of metrics per epoch
+Saving writes a sibling temp folder and swaps it in with renames, so a crash mid-save leaves the previous good run.
+Loading never unpickles: JSON and safetensors only, every field validated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+import aeviz
+from aeviz.config import to_dict
+from aeviz.errors import InputError
+from aeviz.models import AutoEncoder, build, model_class
+from aeviz.training_config import TrainConfig
+
+FORMAT = "aeviz-run"
+FORMAT_VERSION = 1
+MAX_JSON_BYTES = 20_000_000  # a history of 10,000 epochs is ~5 MB
+FILES = ("config.json", "model.safetensors", "history.json")
+
+
+def new_id(model_name: str) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{model_name}-{stamp}-{uuid.uuid4().hex[:4]}"
+
+
+@dataclass(eq=False)
+class Run:
+    """One model, its training settings and what has happened to it so far."""
+
+    model_name: str
+    model: AutoEncoder
+    train_config: TrainConfig
+    data_source: str
+    data_params: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+    epoch: int = 0  # epochs completed
+    history: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "new"  # new | queued | running | paused | stopped | finished | failed
+    message: str = ""
+    best_epoch: int = 0
+    optimizer_state: dict[str, Any] | None = None
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    path: Path | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.id = self.id or new_id(self.model_name)
+
+    @classmethod
+    def create(cls, model_name: str, input_shape: tuple[int, ...], data_source: str,
+               data_params: dict[str, Any] | None = None, train_config: TrainConfig | None = None,
+               **model_params: Any) -> Run:
+        """A fresh run; the model is initialised under the training seed so runs are reproducible."""
+        train_config = train_config or TrainConfig()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(train_config.seed)
+            model = build(model_name, tuple(input_shape), **model_params)
+        return cls(model_name, model, train_config, data_source, dict(data_params or {}))
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.model.input_shape
+
+    def describe(self) -> str:
+        """'vae, epoch 3/10, running' for sidebars and logs."""
+        return f"{self.model_name}, epoch {self.epoch}/{self.train_config.epochs}, {self.status}"
+
+    def config_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "id": self.id,
+            "created": self.created,
+            "dataset": {"source": self.data_source, "params": self.data_params},
+            "model": {"name": self.model_name, "input_shape": list(self.input_shape),
+                      "config": to_dict(self.model.config)},
+            "train": to_dict(self.train_config),
+            "epoch": self.epoch,
+            "best_epoch": self.best_epoch,
+            "status": self.status if self.status in {"finished", "stopped", "failed", "new"} else "stopped",
+            "message": self.message,
+            "versions": {"aeviz": aeviz.__version__, "torch": torch.__version__, "numpy": np.__version__,
+                         "python": platform.python_version()},
+        }
+
+
+# -- saving -------------------------------------------------------------------------------------------------------
+def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Adam's state_dict -> (tensors for safetensors, JSON-able rest)."""
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, Any] = {"param_groups": state["param_groups"], "state": {}}
+    for pid, slots in state["state"].items():
+        for name, value in slots.items():
+            key = f"{pid}.{name}"
+            if torch.is_tensor(value) and value.dim() > 0:
+                tensors[key] = value.detach().cpu().contiguous()
+            else:
+                scalars["state"][key] = float(value)
+    return tensors, scalars
+
+
+def _unflatten_optimizer(tensors: dict[str, torch.Tensor], scalars: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        pid, name = key.split(".", 1)
+        state.setdefault(int(pid), {})[name] = value
+    for key, value in scalars["state"].items():
+        pid, name = key.split(".", 1)
+        state.setdefault(int(pid), {})[name] = torch.tensor(float(value))
+    return {"state": state, "param_groups": scalars["param_groups"]}
+
+
+def save(run: Run, path: str | Path | None = None) -> Path:
+    """Write the run folder atomically; returns its path. The previous save survives any crash mid-way."""
+    target = Path(path or run.path or "")
+    assert str(target), "save() needs a path for a run that has never been saved"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        with run.lock:
+            config = run.config_dict()
+            weights = {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
+            history = list(run.history)
+            optimizer = run.optimizer_state
+        save_file(weights, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
+        if optimizer is not None:
+            tensors, scalars = _flatten_optimizer(optimizer)
+            save_file(tensors, str(tmp / "optimizer.safetensors"), metadata={"format": FORMAT})
+            config["optimizer"] = scalars
+        (tmp / "history.json").write_text(json.dumps(history, indent=1, allow_nan=False, default=_json_default))
+        (tmp / "config.json").write_text(json.dumps(config, indent=2, allow_nan=False))
+        _swap_in(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    run.path = target
+    return target
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _swap_in(tmp: Path, target: Path) -> None:
+    """Replace `target` by `tmp` with renames; `_recover` finishes the job if we die between the two."""
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(target, old)
+        os.rename(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, target)
+
+
+def _recover(target: Path) -> None:
+    """If a save died between its two renames, put the previous good run back."""
+    if target.exists():
+        return
+    olds = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if olds:
+        os.rename(olds[-1], target)
+
+
+# -- loading -------------------------------------------------------------------------------------------------------
+def _read_json(path: Path, what: str) -> Any:
+    if not path.is_file():
+        raise InputError(f"{path.parent}: not an aeviz run ({path.name} is missing). Pick a folder saved by aeviz.")
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise InputError(f"{path}: {what} is larger than {MAX_JSON_BYTES // 1_000_000} MB; this is not an aeviz run.")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: {what} is corrupt ({exc.__class__.__name__}); the run cannot be loaded.") from None
+
+
+def _check_config(config: Any, folder: Path) -> None:
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise InputError(f"{folder}: config.json is not an aeviz run config (no 'format': '{FORMAT}').")
+    if config.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"{folder}: run format version {config.get('format_version')!r} is not supported "
+                         f"(this aeviz reads version {FORMAT_VERSION}); upgrade aeviz.")
+    for key, kind in (("dataset", dict), ("model", dict), ("train", dict), ("epoch", int), ("id", str)):
+        if not isinstance(config.get(key), kind):
+            raise InputError(f"{folder}: config.json has no valid {key!r}; the run cannot be loaded.")
+
+
+def load(path: str | Path) -> Run:
+    """Read a run folder back; anything corrupt or foreign raises a one-line InputError."""
+    folder = Path(path)
+    _recover(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such run folder. List saved runs with `aeviz runs` or check the path.")
+    config = _read_json(folder / "config.json", "config.json")
+    _check_config(config, folder)
+    model_cfg = config["model"]
+    try:
+        shape = tuple(int(s) for s in model_cfg["input_shape"])
+        model_class(str(model_cfg["name"]))
+        model = build(str(model_cfg["name"]), shape, **dict(model_cfg["config"]))
+        train = TrainConfig(**{k: v for k, v in config["train"].items()})
+    except InputError as exc:
+        raise InputError(f"{folder}: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{folder}: config.json is invalid ({exc}); the run cannot be loaded.") from None
+    weights = _load_tensors(folder / "model.safetensors")
+    try:
+        model.load_state_dict(weights, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise InputError(f"{folder}: model.safetensors does not match the model in config.json ({first}).") from None
+    history = _read_json(folder / "history.json", "history.json")
+    if not isinstance(history, list):
+        raise InputError(f"{folder}: history.json is not a list of epochs; the run cannot be loaded.")
+    optimizer = None
+    if (folder / "optimizer.safetensors").is_file() and isinstance(config.get("optimizer"), dict):
+        optimizer = _unflatten_optimizer(_load_tensors(folder / "optimizer.safetensors"), config["optimizer"])
+    dataset = config["dataset"]
+    return Run(str(model_cfg["name"]), model, train, str(dataset.get("source", "mnist")),
+               dict(dataset.get("params") or {}), id=config["id"], epoch=config["epoch"], history=history,
+               status=str(config.get("status", "stopped")), message=str(config.get("message", "")),
+               best_epoch=int(config.get("best_epoch", 0)), optimizer_state=optimizer,
+               created=str(config.get("created", "")), path=folder)
+
+
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise InputError(f"{path.parent}: {path.name} is missing; the run cannot be loaded.")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a valid safetensors file ({str(exc).splitlines()[0]}).") from None
+
+
+def list_runs(root: str | Path) -> list[dict[str, Any]]:
+    """Summaries of the run folders under `root`, newest first; broken folders are listed with their error."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    rows = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            config = _read_json(folder / "config.json", "config.json")
+            _check_config(config, folder)
+            rows.append({"path": folder, "id": config["id"], "model": config["model"].get("name"),
+                         "dataset": config["dataset"].get("source"), "epoch": config["epoch"],
+                         "status": config.get("status"), "created": config.get("created", ""), "error": None})
+        except InputError as exc:
+            rows.append({"path": folder, "id": folder.name, "model": None, "dataset": None, "epoch": 0,
+                         "status": "broken", "created": "", "error": str(exc)})
+    return sorted(rows, key=lambda r: r["created"], reverse=True)
+
+
+def delete(path: str | Path) -> None:
+    """Remove a run folder (only one that looks like an aeviz run)."""
+    folder = Path(path)
+    if not (folder / "config.json").is_file():
+        raise InputError(f"{folder}: not an aeviz run folder; nothing was deleted.")
+    shutil.rmtree(folder)

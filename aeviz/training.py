@@ -1,0 +1,226 @@
+"""The training loop: `fit(run, data)` yields events and mutates the Run, knowing nothing about any variant.
+
+Step events are cheap (losses summed on the device, read every `log_every` steps); epoch events carry the
+validation metrics. Pause/resume/stop are flags checked between steps. The best weights (by validation loss) are
+kept and restored at the end; a non-finite loss stops training and restores the weights of the last good epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from aeviz import devices
+from aeviz.metrics import psnr_from_mse
+from aeviz.runs import Run
+
+EVAL_CHUNK = 2048  # validation forward passes in chunks: bounded memory on any dataset
+
+
+class Control:
+    """Thread-safe pause/resume/stop flags; the UI sets them, the loop reads them between steps."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._go = threading.Event()
+        self._go.set()
+
+    def pause(self) -> None:
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._go.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._go.is_set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def wait(self) -> float:
+        """Block while paused (returns the seconds spent waiting)."""
+        if self._go.is_set():
+            return 0.0
+        start = time.perf_counter()
+        self._go.wait()
+        return time.perf_counter() - start
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    epoch: int  # 1-based epoch in progress
+    step: int  # steps done in this epoch
+    steps: int  # steps per epoch
+    losses: dict[str, float]  # means since the last step event
+    samples_per_s: float
+    elapsed_s: float  # training time in this fit() call, pauses excluded
+    eta_s: float
+
+
+@dataclass(frozen=True)
+class EpochEvent:
+    epoch: int
+    metrics: dict[str, float]  # train_* means over the epoch, val_* on the validation split
+    is_best: bool
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class EndEvent:
+    status: str  # finished | stopped | failed
+    message: str
+    extra: dict = field(default_factory=dict)
+
+
+Event = StepEvent | EpochEvent | EndEvent
+
+
+def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(device)
+
+
+@torch.no_grad()
+def evaluate_losses(model: torch.nn.Module, x: torch.Tensor) -> dict[str, float]:
+    """Eval-mode mean losses and per-value MSE/PSNR over `x` (B, *shape), in chunks."""
+    was_training = model.training
+    model.eval()
+    sums: dict[str, float] = {}
+    sq_err = 0.0
+    for chunk in torch.split(x, EVAL_CHUNK):
+        out = model(chunk)
+        for k, v in out.losses.items():
+            sums[k] = sums.get(k, 0.0) + float(v) * len(chunk)
+        sq_err += float((out.x_hat - chunk).square().sum())
+    model.train(was_training)
+    n = max(len(x), 1)
+    metrics = {k: v / n for k, v in sums.items()}
+    metrics["mse"] = sq_err / (n * max(x[0].numel(), 1))
+    metrics["psnr"] = psnr_from_mse(metrics["mse"])
+    return metrics
+
+
+def fit(run: Run, data, control: Control | None = None, until: int | None = None) -> Iterator[Event]:
+    """Train `run` on `data` (an aeviz Dataset) up to epoch `until` (default: the run's configured epochs)."""
+    control = control or Control()
+    cfg = run.train_config
+    device = devices.resolve(cfg.device)
+    if device.type == "cpu" and cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    until = cfg.epochs if until is None else until
+    model = run.model.to(device)
+    x_train = _to_device(data.x[data.train_idx], device)
+    x_val = _to_device(data.x[data.val_idx], device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if run.optimizer_state is not None:
+        optimizer.load_state_dict(run.optimizer_state)
+    n, bs = len(x_train), cfg.batch_size
+    steps = max(1, math.ceil(n / bs))
+    best_loss = min((h["val_loss"] for h in run.history if "val_loss" in h), default=math.inf)
+    best_state = _snapshot(model) if run.history else None
+    elapsed, seen = 0.0, 0
+    with run.lock:
+        run.status, run.message = "running", ""
+    status, message = "finished", f"Trained to epoch {until}."
+    while run.epoch < until and status == "finished":
+        epoch = run.epoch  # 0-based index of the epoch about to run
+        note = model.start_epoch(epoch, until)
+        last_good = _snapshot(model)
+        torch.manual_seed(cfg.seed * 100_003 + epoch)  # noise and dropout: reproducible, resumable
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 7919 + epoch)).to(device)
+        model.train()
+        sums = {}
+        epoch_sums: dict[str, torch.Tensor] = {}
+        finite = torch.ones((), dtype=torch.bool, device=device)
+        window_start, window_seen = time.perf_counter(), 0
+        for step in range(steps):
+            if control.stopped:
+                status, message = "stopped", f"Stopped by the user during epoch {epoch + 1}."
+                break
+            window_start += control.wait()  # paused time does not count
+            xb = x_train[order[step * bs:(step + 1) * bs]]
+            with run.lock:
+                out = model(xb)
+                optimizer.zero_grad(set_to_none=True)
+                out.losses["loss"].backward()
+                optimizer.step()
+            for k, v in out.losses.items():
+                d = v.detach()
+                sums[k] = sums.get(k, 0) + d
+                epoch_sums[k] = epoch_sums.get(k, 0) + d * len(xb)
+            finite &= torch.isfinite(out.losses["loss"].detach())
+            window_seen += len(xb)
+            if (step + 1) % cfg.log_every == 0 or step + 1 == steps:
+                if not bool(finite):
+                    status = "failed"
+                    break
+                now = time.perf_counter()
+                dt = now - window_start
+                elapsed += dt
+                seen += window_seen
+                rate = window_seen / dt if dt > 0 else 0.0
+                count = (step % cfg.log_every) + 1
+                remaining = (steps - step - 1) * bs + (until - epoch - 1) * n
+                yield StepEvent(epoch + 1, step + 1, steps, {k: float(v) / count for k, v in sums.items()},
+                                rate, elapsed, remaining / rate if rate > 0 else math.inf)
+                sums, window_start, window_seen = {}, time.perf_counter(), 0
+        if status == "failed":
+            _restore(model, last_good)
+            message = (f"Training stopped in epoch {epoch + 1}: the loss became NaN or infinite. The weights of the "
+                       f"last good epoch ({epoch}) were kept. Try a lower learning rate (now {cfg.lr:g}).")
+            break
+        if status == "stopped":
+            break
+        metrics = {f"train_{k}": float(v) / n for k, v in epoch_sums.items()}
+        val = evaluate_losses(model, x_val)
+        metrics.update({f"val_{k}": v for k, v in val.items()})
+        with run.lock, torch.no_grad():
+            extra = model.extra_metrics(x_val[:EVAL_CHUNK])
+        metrics.update({"epoch": epoch + 1, "time_s": round(elapsed, 3),
+                        "samples_per_s": seen / elapsed if elapsed > 0 else 0.0, **extra})
+        is_best = val["loss"] < best_loss
+        if is_best:
+            best_loss, best_state = val["loss"], _snapshot(model)
+        with run.lock:
+            run.history.append(metrics)
+            run.epoch = epoch + 1
+            run.best_epoch = epoch + 1 if is_best else run.best_epoch
+            run.optimizer_state = optimizer.state_dict()
+        yield EpochEvent(epoch + 1, metrics, is_best, note)
+    if status != "failed" and best_state is not None:
+        with run.lock:
+            _restore(model, best_state)
+    with run.lock:
+        run.status, run.message = status, message
+        run.optimizer_state = optimizer.state_dict()
+    yield EndEvent(status, message, {"best_epoch": run.best_epoch, "elapsed_s": elapsed,
+                                     "samples_per_s": seen / elapsed if elapsed > 0 else 0.0})
+
+
+def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _restore(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    model.load_state_dict(state)
+
+
+def train(run: Run, data, control: Control | None = None, until: int | None = None) -> EndEvent:
+    """Run `fit` to the end and return its EndEvent (for scripts and tests)."""
+    end = None
+    for event in fit(run, data, control, until):
+        if isinstance(event, EndEvent):
+            end = event
+    assert end is not None, "fit() always ends with an EndEvent"
+    return end
