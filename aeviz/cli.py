@@ -1,0 +1,262 @@
+"""The `aeviz` command line: train, evaluate, list datasets/models/runs, start the app.
+
+A contract scripts and teachers rely on: bad input of any kind prints one line on stderr and exits 2, never a
+traceback. `train` saves the run folder after every epoch, so an interrupted run keeps its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from tqdm import tqdm
+
+from aeviz import noise, runs
+from aeviz.config import build_config, fields_of, parse_value, to_dict
+from aeviz.data import DATASETS, load_dataset
+from aeviz.errors import InputError
+from aeviz.evaluation import evaluate
+from aeviz.models import MODELS, model_class
+from aeviz.training import Control, EndEvent, EpochEvent, StepEvent, fit
+from aeviz.training_config import TrainConfig
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not usage + error
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _key_values(pairs: Sequence[str], flag: str) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"{flag} {pair!r} must look like KEY=VALUE, e.g. {flag} beta=4.")
+        out[key.strip().replace("-", "_")] = value
+    return out
+
+
+def _typed(cls: type, raw: dict[str, str]) -> dict[str, Any]:
+    """Parse KEY=VALUE strings by the config's field types; unknown keys are refused by name."""
+    specs = {f.name: f for f in fields_of(cls)}
+    unknown = sorted(set(raw) - set(specs))
+    if unknown:
+        raise InputError(f"{cls.__name__} has no parameter {unknown[0]!r}. Its parameters are {sorted(specs)}.")
+    return {k: parse_value(cls.__name__, specs[k], v) for k, v in raw.items()}
+
+
+def _guess(value: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _model_params(args: argparse.Namespace) -> dict[str, Any]:
+    cls = model_class(args.model).Config
+    raw = _key_values(args.set, "--set")
+    if args.latent_dim is not None:
+        raw["latent_dim"] = str(args.latent_dim)
+    if args.hidden is not None:
+        raw["hidden"] = args.hidden
+    if args.loss is not None:
+        raw["loss"] = args.loss
+    if args.noise is not None:
+        if "noise" not in {f.name for f in fields_of(cls)}:
+            raise InputError(f"--noise trains on corrupted inputs, which is the 'denoising' model; "
+                             f"use --model denoising (got --model {args.model}).")
+        raw["noise"], raw["noise_level"] = (str(p) for p in noise.parse(args.noise))
+    train_names = {f.name for f in fields_of(TrainConfig)}
+    model_raw = {k: v for k, v in raw.items() if k not in train_names}
+    return _typed(cls, model_raw)
+
+
+def _train_config(args: argparse.Namespace, base: TrainConfig | None) -> TrainConfig:
+    values = to_dict(base) if base else {}
+    for name in ("epochs", "batch_size", "lr", "device", "seed"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    train_names = {f.name for f in fields_of(TrainConfig)}
+    values.update(_typed(TrainConfig, {k: v for k, v in _key_values(args.set, "--set").items() if k in train_names}))
+    return build_config(TrainConfig, values)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    data_params = {k: _guess(v) for k, v in _key_values(args.data_param, "--data-param").items()}
+    if args.resume:
+        run = runs.load(out)
+        more = args.epochs or run.train_config.epochs
+        args.epochs = None
+        run.train_config = _train_config(args, run.train_config)
+        until = run.epoch + more
+        data = load_dataset(run.data_source, **run.data_params)
+    else:
+        if (out / "config.json").exists():
+            raise InputError(f"{out} already holds a run; pick another --out, or add --resume to train it further.")
+        data = load_dataset(args.data, **data_params)
+        run = runs.Run.create(args.model, data.shape, data.source, data.params, _train_config(args, None),
+                              **_model_params(args))
+        until = run.train_config.epochs
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return _train_loop(run, data, out, until)
+
+
+def _train_loop(run: runs.Run, data, out: Path, until: int) -> int:
+    print(f"training {run.model_name} on {data.name} ({len(data.train_idx)} train / {len(data.val_idx)} val, "
+          f"shape {data.shape}) for epochs {run.epoch + 1}..{until} -> {out}", file=sys.stderr)
+    control = Control()
+    bar = None
+    end = None
+    try:
+        for event in fit(run, data, control, until):
+            if isinstance(event, StepEvent):
+                if bar is None or bar.desc != f"epoch {event.epoch}":
+                    bar = _new_bar(bar, event)
+                bar.n = event.step
+                bar.set_postfix(loss=f"{event.losses['loss']:.4g}", rate=f"{event.samples_per_s:,.0f}/s")
+            elif isinstance(event, EpochEvent):
+                runs.save(run, out)
+                m = event.metrics
+                line = (f"epoch {event.epoch}/{until}  loss {m['train_loss']:.4g}  val_loss {m['val_loss']:.4g}  "
+                        f"val_mse {m['val_mse']:.5f}  val_psnr {m['val_psnr']:.2f} dB  "
+                        f"{m['samples_per_s']:,.0f} samples/s" + (f"  [{event.note}]" if event.note else ""))
+                (bar.write if bar else print)(line, file=sys.stderr)
+            elif isinstance(event, EndEvent):
+                end = event
+    except KeyboardInterrupt:
+        control.stop()
+        print("interrupted: the run keeps its last finished epoch", file=sys.stderr)
+        return 130
+    finally:
+        if bar is not None:
+            bar.close()
+    assert end is not None
+    runs.save(run, out)
+    print(f"{end.status}: {end.message} Saved to {out}", file=sys.stderr)
+    return 0 if end.status == "finished" else 1
+
+
+def _new_bar(old: tqdm | None, event: StepEvent) -> tqdm:
+    if old is not None:
+        old.n = old.total
+        old.close()
+    return tqdm(total=event.steps, desc=f"epoch {event.epoch}", unit="step", file=sys.stderr, leave=False,
+                dynamic_ncols=True, mininterval=0.5)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    run = runs.load(args.run_dir)
+    train_data = load_dataset(run.data_source, **run.data_params)
+    if args.data:
+        eval_data = load_dataset(args.data)
+        if tuple(eval_data.shape) != tuple(run.input_shape):
+            raise InputError(f"--data {args.data} has shape {eval_data.shape}, but the run was trained on "
+                             f"{run.input_shape}; evaluate it on data of the same shape.")
+        x, y = eval_data.x, eval_data.y
+    else:
+        eval_data = train_data
+        x, y = train_data.split("val")
+    noise_spec = noise.parse(args.noise) if args.noise else None
+    train_x, _ = train_data.split("train")
+    result = {"run": run.id, "model": run.model_name, "epoch": run.epoch, "data": eval_data.source,
+              "split": "all" if args.data else "val"}
+    result.update(evaluate(run.model, train_x, x, y, noise_spec, seed=run.train_config.seed))
+    print(json.dumps(result))
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    for name, spec in DATASETS.items():
+        print(f"{name:14s} {spec.kind:9s} {spec.description}")
+        for p in getattr(spec, "params", ()):
+            print(f"{'':24s}{p.name}={p.default!r}  {p.help}")
+    print("\nOr give a path: .npy, .npz, .csv, .zip of images, or an image folder.")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    for name, cls in MODELS.items():
+        print(f"{name:12s} {cls.summary}  ({cls.paper})")
+        for f in fields_of(cls.Config):
+            bounds = f" choices {list(f.choices)}" if f.choices else (
+                f" [{f.min:g}, {f.max:g}]" if f.min is not None and f.max is not None else "")
+            print(f"{'':14s}{f.name}={to_cli(f.default)}{bounds}  {f.help}")
+    return 0
+
+
+def to_cli(value: Any) -> str:
+    return ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    for row in runs.list_runs(args.dir):
+        desc = row["error"] or f"{row['model']} on {row['dataset']}, epoch {row['epoch']}, {row['status']}"
+        print(f"{row['path']}  {desc}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    app = Path(__file__).resolve().parents[1] / "app.py"
+    if not app.is_file():
+        raise InputError(f"{app} is missing: install aeviz from its source folder (pip install -e .).")
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="aeviz", description="An interactive laboratory for autoencoders.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    t = sub.add_parser("train", help="train a model and save the run folder")
+    t.add_argument("--data", default="mnist", help="dataset name (see `aeviz datasets`) or a file/folder path")
+    t.add_argument("--data-param", action="append", default=[], metavar="KEY=VALUE", help="dataset parameter")
+    t.add_argument("--model", default="ae", help="model name (see `aeviz models`)")
+    t.add_argument("--latent-dim", type=int)
+    t.add_argument("--hidden", help="hidden widths, e.g. 512,128")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--loss", choices=["mse", "bce"])
+    t.add_argument("--noise", metavar="KIND:LEVEL", help="training corruption of the denoising model")
+    t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
+    t.add_argument("--seed", type=int)
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any model/training parameter")
+    t.add_argument("--out", required=True, metavar="RUN_DIR")
+    t.add_argument("--resume", action="store_true", help="train the run in --out for --epochs more epochs")
+    t.set_defaults(fn=cmd_train)
+    e = sub.add_parser("evaluate", help="print one JSON object of scores")
+    e.add_argument("run_dir")
+    e.add_argument("--data", help="evaluate on every sample of this dataset instead of the validation split")
+    e.add_argument("--noise", metavar="KIND:LEVEL")
+    e.set_defaults(fn=cmd_evaluate)
+    sub.add_parser("datasets", help="list datasets and their parameters").set_defaults(fn=cmd_datasets)
+    sub.add_parser("models", help="list models and their parameters").set_defaults(fn=cmd_models)
+    r = sub.add_parser("runs", help="list the runs saved under a folder")
+    r.add_argument("dir", nargs="?", default="runs")
+    r.set_defaults(fn=cmd_runs)
+    a = sub.add_parser("app", help="start the Streamlit app")
+    a.add_argument("streamlit_args", nargs=argparse.REMAINDER)
+    a.set_defaults(fn=cmd_app)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except InputError as exc:
+        print(f"aeviz {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an unwritable --out, a full disk: the user's environment, not a bug
+        print(f"aeviz {args.command}: error: {exc.strerror or exc} ({exc.filename or ''})", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Training throughput of `aeviz.training.fit` against a bare PyTorch loop on the same model, batch and data.
+
+Target: fit's samples/s >= 90% of the bare loop's. Both run in this process, interleaved (bare, fit, bare, fit...)
+so a noisy neighbour hits both alike; the figure is the ratio of medians. Run: python benchmarks/bench_training.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from aeviz.data import load_dataset
+from aeviz.runs import Run
+from aeviz.training import train
+from aeviz.training_config import TrainConfig
+
+
+def bare_loop(model: torch.nn.Module, x: torch.Tensor, batch: int, epochs: int, lr: float) -> float:
+    """The minimal loop: shuffle, slice, forward, backward, step. Returns samples/s."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        order = torch.randperm(len(x))
+        for i in range(0, len(x), batch):
+            out = model(x[order[i:i + batch]])
+            opt.zero_grad(set_to_none=True)
+            out.losses["loss"].backward()
+            opt.step()
+    return epochs * len(x) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="ae")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    data = load_dataset("mnist")
+    x = torch.from_numpy(data.x[data.train_idx])
+    bare, ours = [], []
+    for r in range(args.repeats):
+        cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=r, device="cpu")
+        run = Run.create(args.model, data.shape, "mnist", train_config=cfg)
+        bare.append(bare_loop(Run.create(args.model, data.shape, "mnist", train_config=cfg).model, x,
+                              args.batch_size, args.epochs, cfg.lr))
+        start = time.perf_counter()
+        train(run, data)
+        wall = time.perf_counter() - start
+        ours.append(run.history[-1]["samples_per_s"])
+        print(f"repeat {r}: bare {bare[-1]:,.0f}/s  fit {ours[-1]:,.0f}/s (training time; "
+              f"{args.epochs * len(x) / wall:,.0f}/s counting validation)")
+    ratio = statistics.median(ours) / statistics.median(bare)
+    print(json.dumps({"model": args.model, "batch_size": args.batch_size, "bare_samples_per_s": statistics.median(bare),
+                      "fit_samples_per_s": statistics.median(ours), "ratio": round(ratio, 3),
+                      "target": ">= 0.90", "ok": ratio >= 0.90}))
+
+
+if __name__ == "__main__":
+    main()

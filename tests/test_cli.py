@@ -1,0 +1,122 @@
+"""The `aeviz` command line as scripts use it: exit codes, one-line errors, JSON from evaluate."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from aeviz import runs
+from aeviz.cli import main
+from aeviz.data import DATASETS
+from aeviz.models import MODELS
+
+
+def cli(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's own exits
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    code = main(["train", "--data", "mnist", "--data-param", "limit=600", "--model", "ae", "--latent-dim", "8",
+                 "--hidden", "64", "--epochs", "2", "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_models_and_datasets_list_everything(capsys):
+    code, out, _ = cli(capsys, "models")
+    assert code == 0 and all(name in out for name in MODELS) and "beta=1.0" in out
+    code, out, _ = cli(capsys, "datasets")
+    assert code == 0 and all(name in out for name in DATASETS)
+
+
+def test_train_saves_a_loadable_run(trained_run):
+    run = runs.load(trained_run)
+    assert run.epoch == 2 and run.model.config.latent_dim == 8 and run.model.config.hidden == (64,)
+    assert run.data_source == "mnist" and run.data_params.get("limit") == 600
+
+
+def test_train_prints_progress_and_epoch_lines(tmp_path, capsys):
+    code, _, err = cli(capsys, "train", "--data", "moons", "--data-param", "n=300", "--model", "vae",
+                       "--latent-dim", "2", "--hidden", "16", "--epochs", "2", "--set", "beta=0.5",
+                       "--out", str(tmp_path / "v"))
+    assert code == 0
+    assert "epoch 1/2" in err and "epoch 2/2" in err and "val_mse" in err and "samples/s" in err
+    assert runs.load(tmp_path / "v").model.config.beta == 0.5
+
+
+def test_evaluate_prints_one_json_object(trained_run, capsys):
+    code, out, _ = cli(capsys, "evaluate", str(trained_run))
+    assert code == 0 and len(out.strip().splitlines()) == 1
+    result = json.loads(out)
+    for key in ("mse", "psnr", "n", "pca_mse", "kmeans_acc", "kmeans_nmi", "kmeans_acc_pixels"):
+        assert key in result
+    assert result["n"] == 120 and result["split"] == "val"
+    assert 0 < result["mse"] < 0.2 and result["psnr"] == pytest.approx(10 * __import__("math").log10(1 / result["mse"]), abs=1e-3)
+    assert 0 < result["kmeans_acc"] <= 1
+
+
+def test_evaluate_with_data_and_noise(trained_run, capsys, tmp_path):
+    code, out, _ = cli(capsys, "evaluate", str(trained_run), "--data", "digits", "--noise", "gaussian:0.5")
+    assert code == 2 and "shape" in _  # digits are 8x8, the run is 28x28
+    code, out, _ = cli(capsys, "evaluate", str(trained_run), "--noise", "gaussian:0.5")
+    result = json.loads(out)
+    assert code == 0 and result["noise"] == "gaussian:0.5" and 8 < result["psnr_noisy"] < 11  # sigma 0.5, clipped
+
+
+def test_refuses_to_overwrite_a_run_but_resumes(trained_run, capsys):
+    code, _, err = cli(capsys, "train", "--out", str(trained_run), "--epochs", "1")
+    assert code == 2 and "already holds a run" in err and "--resume" in err
+    code, _, err = cli(capsys, "train", "--out", str(trained_run), "--epochs", "1", "--resume")
+    assert code == 0 and runs.load(trained_run).epoch == 3
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "--model", "gan"], "Unknown model 'gan'"),
+    (["train", "--data", "imagenet"], "Unknown dataset 'imagenet'"),
+    (["train", "--epochs", "0"], "'epochs' parameter of TrainConfig must be an int in [1, 10000]. Got 0"),
+    (["train", "--epochs", "ten"], "invalid int value"),
+    (["train", "--lr", "-1"], "'lr' parameter"),
+    (["train", "--latent-dim", "0"], "'latent_dim'"),
+    (["train", "--hidden", "a,b"], "'hidden'"),
+    (["train", "--set", "beta=2"], "has no parameter 'beta'"),
+    (["train", "--model", "vae", "--set", "beta=big"], "'beta'"),
+    (["train", "--set", "nokey"], "must look like KEY=VALUE"),
+    (["train", "--noise", "gaussian:0.3"], "use --model denoising"),
+    (["train", "--model", "denoising", "--noise", "fog:0.3"], "Unknown noise 'fog'"),
+    (["train", "--model", "denoising", "--noise", "gaussian"], "needs a level"),
+    (["train", "--model", "conv", "--data", "moons"], "needs images"),
+    (["train", "--data", "moons", "--data-param", "n=0"], "'n' parameter"),
+    (["train", "--loss", "l1"], "invalid choice"),
+    (["evaluate", "/no/such/run"], "no such run folder"),
+    (["evaluate"], "the following arguments are required"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, argv, fragment):
+    if argv[0] == "train":
+        argv = [*argv, "--out", str(tmp_path / "r"), "--data-param", "limit=200"] if "--data" not in argv else [
+            *argv, "--out", str(tmp_path / "r")]
+    code, _, err = cli(capsys, *argv)
+    assert code == 2
+    assert fragment in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "r" / "config.json").exists()
+
+
+def test_unavailable_device(tmp_path, capsys):
+    code, _, err = cli(capsys, "train", "--device", "cuda", "--data-param", "limit=100", "--out", str(tmp_path / "r"))
+    assert code == 2 and "not available on this machine" in err
+
+
+def test_installed_entry_point_runs(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "aeviz.cli", "evaluate", str(tmp_path / "missing")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no such run folder" in proc.stderr
