@@ -1,0 +1,252 @@
+"""Background training jobs: one worker thread per run, a fair queue, live snapshots for the app to poll.
+
+The app must never call Streamlit from a worker thread, so a Job only records what happened (loss points, the
+last step, the latent probe, the reconstruction strip) under its lock; pages read `job.view()` on a timer. At most
+`slots` jobs train at once (1 on a CPU: two runs sharing 2 cores are both slower than one after the other); the next
+queued job is taken from the owner (browser session) who has been waiting longest, so one tab cannot hog the
+machine. A run is saved to disk after every epoch, so a restart loses at most the epoch in progress.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aeviz import runs
+from aeviz.evaluation import encode_all, reconstruct_all
+from aeviz.projections import aligned_pca
+from aeviz.training import Control, EndEvent, EpochEvent, StepEvent, fit
+
+PROBE_SIZE = 1000  # validation points drawn in the live latent plot
+STRIP_SIZE = 10  # validation images in the live reconstruction strip
+STRIP_EVERY_S = 1.0  # refresh the strip at most this often
+MAX_LOSS_POINTS = 5000  # keep the live loss curve light: thin it out beyond this
+
+
+@dataclass
+class JobView:
+    """A consistent copy of a job's state for drawing (no shared mutable references)."""
+
+    run_id: str
+    state: str
+    message: str
+    epoch: int
+    until: int
+    step: int
+    steps: int
+    samples_per_s: float
+    eta_s: float
+    loss_points: list[dict[str, float]]
+    history: list[dict[str, Any]]
+    probe_xy: np.ndarray | None
+    probe_epoch: int
+    probe_labels: np.ndarray | None
+    strip_inputs: np.ndarray
+    strip_outputs: np.ndarray | None
+    queue_position: int
+    note: str | None
+
+
+@dataclass(eq=False)
+class Job:
+    run: runs.Run
+    data: Any  # aeviz.data.Dataset
+    until: int
+    owner: str
+    save_path: Path | None
+    control: Control = field(default_factory=Control)
+    state: str = "queued"  # queued | running | paused | finished | stopped | failed
+    message: str = ""
+    note: str | None = None
+    last_step: StepEvent | None = None
+    loss_points: list[dict[str, float]] = field(default_factory=list)
+    probe_xy: np.ndarray | None = None
+    probe_epoch: int = 0
+    strip_outputs: np.ndarray | None = None
+    queued_at: float = field(default_factory=time.monotonic)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def __post_init__(self) -> None:
+        x_val, y_val = self.data.split("val")
+        self.probe_x = x_val[:PROBE_SIZE]
+        self.probe_labels = None if y_val is None else y_val[:PROBE_SIZE]
+        self.strip_inputs = x_val[:STRIP_SIZE]
+        self._last_strip = 0.0
+        self._pca_prev: np.ndarray | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.state in {"queued", "running", "paused"}
+
+    # -- controls (any thread) ---------------------------------------------------------------------------------
+    def pause(self) -> None:
+        self.control.pause()
+        with self.lock:
+            if self.state == "running":
+                self.state = "paused"
+
+    def resume(self) -> None:
+        self.control.resume()
+        with self.lock:
+            if self.state == "paused":
+                self.state = "running"
+
+    def stop(self) -> None:
+        self.control.stop()
+        with self.lock:
+            if self.state == "queued":
+                self.state, self.message = "stopped", "Removed from the queue before it started."
+                self.done.set()
+                with self.run.lock:
+                    self.run.status = "stopped"
+
+    # -- the worker's side ---------------------------------------------------------------------------------------
+    def record_step(self, event: StepEvent) -> None:
+        point = {"epoch": event.epoch - 1 + event.step / event.steps, **event.losses}
+        with self.lock:
+            self.last_step = event
+            self.loss_points.append(point)
+            if len(self.loss_points) > MAX_LOSS_POINTS:
+                self.loss_points = self.loss_points[::2]
+        if time.monotonic() - self._last_strip >= STRIP_EVERY_S:
+            self.refresh_strip()
+
+    def refresh_strip(self) -> None:
+        with self.run.lock:
+            outputs = reconstruct_all(self.run.model, self.strip_inputs)
+        with self.lock:
+            self.strip_outputs = outputs
+        self._last_strip = time.monotonic()
+
+    def refresh_probe(self) -> None:
+        """Encode the probe set; 2-D codes are drawn raw, wider ones by PCA aligned to the last frame."""
+        with self.run.lock:
+            z = encode_all(self.run.model, self.probe_x)
+        xy, self._pca_prev = aligned_pca(z, self._pca_prev)
+        with self.lock:
+            self.probe_xy, self.probe_epoch = xy, self.run.epoch
+
+    def view(self, queue_position: int = 0) -> JobView:
+        with self.lock, self.run.lock:
+            step = self.last_step
+            return JobView(
+                self.run.id, self.state, self.message, self.run.epoch, self.until,
+                step.step if step else 0, step.steps if step else 0, step.samples_per_s if step else 0.0,
+                step.eta_s if step else float("nan"), list(self.loss_points), list(self.run.history),
+                None if self.probe_xy is None else self.probe_xy.copy(), self.probe_epoch, self.probe_labels,
+                self.strip_inputs, None if self.strip_outputs is None else self.strip_outputs.copy(),
+                queue_position, self.note)
+
+    def work(self) -> None:
+        """Consume fit() to the end (called on the worker thread once the scheduler gives this job a slot)."""
+        with self.lock:
+            if self.state == "stopped":
+                return
+            self.state = "paused" if self.control.paused else "running"
+        self.refresh_strip()
+        self.refresh_probe()
+        try:
+            for event in fit(self.run, self.data, self.control, self.until):
+                self._handle(event)
+        except Exception as exc:  # the job must never die silently: the page shows the message
+            with self.lock:
+                self.state, self.message = "failed", f"Training failed: {type(exc).__name__}: {exc}"
+            with self.run.lock:
+                self.run.status, self.run.message = "failed", self.message
+
+    def _handle(self, event: StepEvent | EpochEvent | EndEvent) -> None:
+        if isinstance(event, StepEvent):
+            self.record_step(event)
+            with self.lock:
+                if self.state in {"running", "paused"}:
+                    self.state = "paused" if self.control.paused else "running"
+        elif isinstance(event, EpochEvent):
+            with self.lock:
+                self.note = event.note
+            self.refresh_probe()
+            self.refresh_strip()
+            if self.save_path is not None:
+                runs.save(self.run, self.save_path)
+        else:
+            if self.save_path is not None:
+                runs.save(self.run, self.save_path)
+            self.refresh_strip()
+            self.refresh_probe()
+            with self.lock:
+                self.state, self.message = event.status, event.message
+
+
+class JobManager:
+    """Runs jobs on worker threads, `slots` at a time, fairly across owners."""
+
+    def __init__(self, slots: int = 1) -> None:
+        self.slots = slots
+        self._jobs: dict[str, Job] = {}
+        self._queue: deque[Job] = deque()
+        self._running: set[str] = set()
+        self._served: dict[str, float] = {}  # owner -> when they last got a slot
+        self._lock = threading.Lock()
+
+    def submit(self, run: runs.Run, data: Any, until: int, owner: str, save_path: Path | None) -> Job:
+        """Queue `run` to train up to epoch `until`; a run already active is returned as it is (no restart)."""
+        with self._lock:
+            existing = self._jobs.get(run.id)
+            if existing is not None and existing.active:
+                return existing
+            job = Job(run, data, until, owner, save_path)
+            with run.lock:
+                run.status = "queued"
+            self._jobs[run.id] = job
+            self._queue.append(job)
+        self._schedule()
+        return job
+
+    def get(self, run_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(run_id)
+
+    def queue_position(self, job: Job) -> int:
+        """0 when running or finished, else 1-based place in line."""
+        with self._lock:
+            return next((i + 1 for i, j in enumerate(self._ordered_queue()) if j is job), 0)
+
+    def active_jobs(self, owner: str | None = None) -> list[Job]:
+        with self._lock:
+            return [j for j in self._jobs.values() if j.active and (owner is None or j.owner == owner)]
+
+    def stop_owner(self, owner: str) -> None:
+        """Stop every active job of `owner` (a closed browser tab)."""
+        for job in self.active_jobs(owner):
+            job.stop()
+
+    def _ordered_queue(self) -> list[Job]:
+        """Queued jobs, the owner served longest ago first; FIFO within an owner."""
+        live = [j for j in self._queue if j.state == "queued"]
+        return sorted(live, key=lambda j: (self._served.get(j.owner, 0.0), j.queued_at))
+
+    def _schedule(self) -> None:
+        with self._lock:
+            self._queue = deque(j for j in self._queue if j.state == "queued")
+            while len(self._running) < self.slots and self._queue:
+                job = self._ordered_queue()[0]
+                self._queue.remove(job)
+                self._running.add(job.run.id)
+                self._served[job.owner] = time.monotonic()
+                threading.Thread(target=self._worker, args=(job,), name=f"aeviz-train-{job.run.id}",
+                                 daemon=True).start()
+
+    def _worker(self, job: Job) -> None:
+        try:
+            job.work()
+        finally:
+            with self._lock:
+                self._running.discard(job.run.id)
+            job.done.set()
+            self._schedule()

@@ -1,0 +1,144 @@
+"""Pure figure builders: arrays in, Plotly figures (or uint8 image tiles) out. Testable without Streamlit.
+
+Scatter plots are one WebGL trace coloured through `marker.color`, so a selection's point indices are row numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
+           "#31a354", "#756bb1"]
+PART_COLOURS = {"loss": "#111111", "recon": "#1f77b4", "kl": "#d62728", "sparsity": "#2ca02c",
+                "contractive": "#9467bd"}
+LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), height=320)
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) in [0, 1] -> (N, H, W) or (N, H, W, 3) uint8 for display."""
+    imgs = np.clip(np.asarray(images, np.float32), 0.0, 1.0)
+    if imgs.ndim == 3:
+        imgs = imgs[:, None]
+    if imgs.shape[1] == 1:
+        out = imgs[:, 0]
+    else:
+        out = np.moveaxis(imgs[:, :3], 1, -1)
+        if out.shape[-1] == 2:
+            out = np.concatenate([out, np.zeros_like(out[..., :1])], -1)
+    return (out * 255 + 0.5).astype(np.uint8)
+
+
+def tile(images: np.ndarray, cols: int = 10, pad: int = 1, scale: int = 1) -> np.ndarray:
+    """A grid of images (N, C, H, W) -> one uint8 picture, white gaps between cells, upscaled by `scale`."""
+    imgs = to_uint8(images)
+    n = len(imgs)
+    if n == 0:
+        return np.full((8, 8), 255, np.uint8)
+    cols = max(1, min(cols, n))
+    rows = (n + cols - 1) // cols
+    h, w = imgs.shape[1:3]
+    shape = (rows * (h + pad) + pad, cols * (w + pad) + pad) + imgs.shape[3:]
+    grid = np.full(shape, 255, np.uint8)
+    for i, img in enumerate(imgs):
+        r, c = divmod(i, cols)
+        grid[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = img
+    if scale > 1:
+        grid = grid.repeat(scale, 0).repeat(scale, 1)
+    return grid
+
+
+def loss_curves(points: Sequence[dict[str, float]], history: Sequence[dict] = (), log_y: bool = True) -> go.Figure:
+    """Training loss (total and parts) per step against fractional epoch, validation loss per epoch as markers."""
+    fig = go.Figure()
+    keys = [k for k in PART_COLOURS if any(k in p for p in points)]
+    xs = [p["epoch"] for p in points]
+    for key in keys:
+        fig.add_trace(go.Scatter(x=xs, y=[p.get(key) for p in points], mode="lines", name=f"train {key}",
+                                 line=dict(color=PART_COLOURS[key], width=2 if key == "loss" else 1.3)))
+    if history:
+        fig.add_trace(go.Scatter(x=[h["epoch"] for h in history], y=[h.get("val_loss") for h in history],
+                                 mode="markers+lines", name="validation loss",
+                                 line=dict(color="#ff7f0e", dash="dot"), marker=dict(size=7)))
+    fig.update_layout(title="Loss (per image)", xaxis_title="epoch", legend=dict(orientation="h", y=-0.25),
+                      **LAYOUT)
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def metric_curve(history: Sequence[dict], key: str, title: str, baseline: float | None = None,
+                 baseline_name: str = "PCA") -> go.Figure:
+    fig = go.Figure(go.Scatter(x=[h["epoch"] for h in history], y=[h.get(key) for h in history],
+                               mode="lines+markers", name=key))
+    if baseline is not None:
+        fig.add_hline(y=baseline, line_dash="dash", line_color="#d62728", annotation_text=baseline_name)
+    fig.update_layout(title=title, xaxis_title="epoch", showlegend=False, **LAYOUT)
+    return fig
+
+
+def class_colours(labels: np.ndarray | None, n: int) -> list[str]:
+    if labels is None:
+        return ["#1f77b4"] * n
+    return [PALETTE[int(c) % len(PALETTE)] for c in labels]
+
+
+def latent_scatter(xy: np.ndarray, labels: np.ndarray | None = None, classes: Sequence[str] | None = None,
+                   title: str = "Latent space", axis_titles: tuple[str, str] = ("z1", "z2"),
+                   values: np.ndarray | None = None, value_name: str = "") -> go.Figure:
+    """One Scattergl trace of 2-D points: coloured by class (with a legend made of empty traces) or by a value."""
+    xy = np.asarray(xy)
+    hover = [f"#{i}" + (f" · {classes[int(c)] if classes else int(c)}" if labels is not None else "")
+             for i, c in enumerate(labels if labels is not None else np.zeros(len(xy)))]
+    if values is not None:
+        marker = dict(color=np.asarray(values), colorscale="Viridis", showscale=True, size=5,
+                      colorbar=dict(title=value_name))
+    else:
+        marker = dict(color=class_colours(labels, len(xy)), size=5, opacity=0.8)
+    fig = go.Figure(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", marker=marker, text=hover,
+                                 hoverinfo="text", showlegend=False, name="codes"))
+    if labels is not None and values is None:
+        for c in np.unique(labels):  # legend entries only: they hold no points, so selection indices stay rows
+            name = classes[int(c)] if classes else str(int(c))
+            fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", name=name,
+                                       marker=dict(color=PALETTE[int(c) % len(PALETTE)], size=8)))
+    fig.update_layout(title=title, xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], dragmode="lasso",
+                      **{**LAYOUT, "height": 420})
+    return fig
+
+
+def points_3d(x: np.ndarray, labels: np.ndarray | None, title: str) -> go.Figure:
+    fig = go.Figure(go.Scatter3d(x=x[:, 0], y=x[:, 1], z=x[:, 2], mode="markers",
+                                 marker=dict(size=2.5, color=class_colours(labels, len(x)))))
+    fig.update_layout(title=title, **{**LAYOUT, "height": 460})
+    return fig
+
+
+def bars(names: Sequence[str], values: Sequence[float], title: str, y_title: str = "") -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(names), y=list(values), marker_color="#1f77b4"))
+    fig.update_layout(title=title, yaxis_title=y_title, **LAYOUT)
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def heatmap(values: np.ndarray, title: str, colorscale: str = "Inferno", zmax: float | None = None) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=np.asarray(values)[::-1], colorscale=colorscale, zmin=0, zmax=zmax))
+    fig.update_layout(title=title, **{**LAYOUT, "height": 300})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    return fig
+
+
+def curves(x: Sequence[float], series: dict[str, Sequence[float]], title: str, x_title: str,
+           y_title: str) -> go.Figure:
+    """Several named lines on shared axes (e.g. PSNR against noise level, one line per run)."""
+    fig = go.Figure()
+    for i, (name, ys) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(x=list(x), y=list(ys), mode="lines+markers", name=name,
+                                 line=dict(color=PALETTE[i % len(PALETTE)])))
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, legend=dict(orientation="h", y=-0.25),
+                      **LAYOUT)
+    return fig

@@ -1,0 +1,47 @@
+"""What every page shares: page config, navigation, the header with its concept text, and the sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from aeviz import devices
+from aeviz.ui import state
+
+NAV = [  # (script, label, icon): the order people work in
+    ("app.py", "Start here", "🏠"),
+    ("pages/data.py", "Data", "🗂️"),
+    ("pages/train.py", "Train", "🏋️"),
+    ("pages/reconstructions.py", "Reconstruct & denoise", "🔍"),
+]
+
+
+def page_header(title: str, concept: str, try_this: str, formula: str | None = None) -> None:
+    """Page config, the sidebar, then the title, two or three plain sentences, a formula and a 'try this' hint."""
+    st.set_page_config(page_title=f"{title} · aeviz", page_icon="🧪", layout="wide")
+    sidebar()
+    st.title(title)
+    st.markdown(concept)
+    if formula:
+        st.latex(formula)
+    st.info(f"**Try this:** {try_this}", icon="💡")
+
+
+def sidebar() -> None:
+    data = state.current_dataset()
+    run = state.current_run()
+    job = state.job_for(run)
+    with st.sidebar:
+        st.markdown("## 🧪 aeviz")
+        for script, label, icon in NAV:
+            st.page_link(script, label=label, icon=icon)
+        st.divider()
+        st.markdown(f"**Data:** {data.name} · {len(data.x):,} samples · shape {data.shape}")
+        if run is None:
+            st.markdown("**Run:** none yet. Train one on the *Train* page.")
+        else:
+            status = job.state if job is not None else run.status
+            st.markdown(f"**Run:** `{run.model_name}` · epoch {run.epoch}/{run.train_config.epochs} · {status}")
+            if job is not None and job.state == "queued":
+                st.caption(f"Queued: position {state.job_manager().queue_position(job)} in line.")
+        st.markdown(f"**Device:** {', '.join(devices.available())}")
+        st.caption(f"Runs are saved in `{state.runs_dir()}`")
