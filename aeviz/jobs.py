@@ -70,6 +70,7 @@ class Job:
     probe_epoch: int = 0
     strip_outputs: np.ndarray | None = None
     queued_at: float = field(default_factory=time.monotonic)
+    started_at: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     done: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -150,6 +151,7 @@ class Job:
             if self.state == "stopped":
                 return
             self.state = "paused" if self.control.paused else "running"
+            self.started_at = time.monotonic()
         self.refresh_strip()
         self.refresh_probe()
         try:

@@ -1,0 +1,31 @@
+"""Shared fixtures: a private runs folder and cache for every test, and a helper to open an app page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(tmp_path_factory, monkeypatch):
+    """Runs and downloads of a test never touch the user's folders."""
+    monkeypatch.setenv("AEVIZ_RUNS", str(tmp_path_factory.mktemp("runs")))
+    monkeypatch.setenv("AEVIZ_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+def open_page(page: str, state: dict | None = None, timeout: float = 60):
+    """An AppTest of `page` ("app.py" or "pages/x.py") run as the server runs it: app.py is the entry point.
+
+    `state` seeds st.session_state before the first run (e.g. {"state.runs": {...}, "state.current_run": id}).
+    """
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    if page != "app.py":
+        at.switch_page(page)
+    return at.run()

@@ -1,0 +1,78 @@
+"""Figure builders and projections: pure functions, checked on their numbers."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from aeviz import plots
+from aeviz.projections import aligned_pca, pca_2d, project
+from aeviz.errors import InputError
+
+
+def test_tile_places_every_image():
+    imgs = np.zeros((5, 1, 4, 3), np.float32)
+    imgs[3] = 1.0
+    grid = plots.tile(imgs, cols=2, pad=1)
+    assert grid.shape == (3 * 5 + 1, 2 * 4 + 1) and grid.dtype == np.uint8
+    r, c = divmod(3, 2)
+    assert (grid[1 + r * 5: 1 + r * 5 + 4, 1 + c * 4: 1 + c * 4 + 3] == 255).all()
+    assert (grid[1:5, 1:4] == 0).all()
+    assert plots.tile(imgs, cols=2, scale=3).shape == (48, 27)
+
+
+def test_tile_colour_images():
+    grid = plots.tile(np.random.default_rng(0).random((4, 3, 5, 5), dtype=np.float32), cols=4)
+    assert grid.shape == (7, 25, 3)
+
+
+def test_latent_scatter_is_one_data_trace_with_legend_only_extras():
+    xy = np.random.default_rng(0).normal(size=(30, 2))
+    labels = np.arange(30) % 3
+    fig = plots.latent_scatter(xy, labels, ("a", "b", "c"))
+    data_traces = [t for t in fig.data if t.x is not None and len(t.x) and t.x[0] is not None]
+    assert len(data_traces) == 1 and len(data_traces[0].x) == 30
+    assert [t.name for t in fig.data[1:]] == ["a", "b", "c"]
+    assert fig.data[0].marker.color[4] == plots.PALETTE[1]
+
+
+def test_loss_curves_draw_every_part():
+    points = [{"epoch": 0.5, "loss": 3.0, "recon": 2.0, "kl": 1.0}, {"epoch": 1.0, "loss": 2.0, "recon": 1.5, "kl": 0.5}]
+    fig = plots.loss_curves(points, [{"epoch": 1, "val_loss": 2.2}])
+    assert [t.name for t in fig.data] == ["train loss", "train recon", "train kl", "validation loss"]
+
+
+def test_pca_2d_matches_sklearn_variance():
+    from sklearn.decomposition import PCA
+    z = np.random.default_rng(0).normal(size=(200, 5)) * [5, 3, 1, 0.5, 0.1]
+    xy, comps, ratio = pca_2d(z)
+    ref = PCA(2).fit(z)
+    np.testing.assert_allclose(ratio, ref.explained_variance_ratio_, rtol=1e-6)
+    np.testing.assert_allclose(np.abs(xy), np.abs(ref.transform(z)), atol=1e-8)
+
+
+def test_aligned_pca_keeps_orientation_between_frames():
+    z = np.random.default_rng(0).normal(size=(100, 4)) * [4, 2, 1, 1]
+    xy1, comps = aligned_pca(z, None)
+    xy2, _ = aligned_pca(z, -comps)  # the previous frame had both axes flipped
+    np.testing.assert_allclose(xy2, -xy1, atol=1e-10)
+    raw, none = aligned_pca(z[:, :2], None)
+    assert none is None and np.array_equal(raw, z[:, :2])
+
+
+def test_project_registry():
+    with pytest.raises(InputError, match="Unknown projection"):
+        project("tsne3d", np.zeros((3, 2)))
+    with pytest.raises(InputError, match="2-D codes only"):
+        project("raw", np.zeros((3, 5)))
+
+
+def test_core_never_imports_streamlit():
+    code = ("import sys, aeviz, aeviz.cli, aeviz.data, aeviz.jobs, aeviz.plots, aeviz.training, aeviz.runs, "
+            "aeviz.evaluation, aeviz.projections, aeviz.metrics, aeviz.models, aeviz.noise; "
+            "import pkgutil; [__import__(m.name) for m in pkgutil.walk_packages(aeviz.__path__, 'aeviz.') "
+            "if not m.name.startswith('aeviz.ui')]; print('streamlit' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
