@@ -1,0 +1,89 @@
+"""Clusters of latent codes scored against labels, beside the same clustering on raw pixels and on PCA codes.
+
+K-Means and Gaussian mixtures run in the latent space itself (not in a 2-D picture of it). Scores: silhouette
+always; with labels, Hungarian-matched accuracy, NMI and ARI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+
+from aeviz.errors import InputError
+
+SILHOUETTE_SAMPLE = 4000  # silhouette is O(N^2): score a fixed random subset beyond this
+
+
+@dataclass(frozen=True)
+class Clustering:
+    assign: np.ndarray  # (N,) cluster index per row
+    centres: np.ndarray  # (k, D) in the space that was clustered
+    scores: dict[str, float]  # silhouette, and acc / nmi / ari when labels were given
+
+
+def cluster(features: np.ndarray, k: int, method: str = "kmeans", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(N, D) -> assignments (N,), centres (k, D)."""
+    feats = np.asarray(features, np.float64).reshape(len(features), -1)
+    if not 2 <= k <= len(feats):
+        raise InputError(f"The number of clusters must be between 2 and the number of points ({len(feats)}). "
+                         f"Got {k} instead.")
+    if method == "kmeans":
+        km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(feats)
+        return km.labels_, km.cluster_centers_
+    if method == "gmm":
+        gm = GaussianMixture(n_components=k, covariance_type="full", reg_covar=1e-4, random_state=seed,
+                             n_init=2).fit(feats)
+        return gm.predict(feats), gm.means_
+    raise InputError(f"Unknown clustering method {method!r}. Choose one of ['gmm', 'kmeans'].")
+
+
+def match_clusters(labels: np.ndarray, assign: np.ndarray) -> dict[int, int]:
+    """The one-to-one cluster -> label mapping that maximises agreement (Hungarian algorithm)."""
+    lab_ids, cl_ids = np.unique(labels), np.unique(assign)
+    table = np.array([[np.sum((assign == c) & (labels == l)) for l in lab_ids] for c in cl_ids])
+    rows, cols = linear_sum_assignment(-table)
+    return {int(cl_ids[r]): int(lab_ids[c]) for r, c in zip(rows, cols)}
+
+
+def scores(features: np.ndarray, assign: np.ndarray, labels: np.ndarray | None, seed: int = 0) -> dict[str, float]:
+    feats = np.asarray(features, np.float64).reshape(len(features), -1)
+    out: dict[str, float] = {}
+    if len(np.unique(assign)) > 1:
+        n = min(len(feats), SILHOUETTE_SAMPLE)
+        out["silhouette"] = float(silhouette_score(feats, assign, sample_size=n, random_state=seed))
+    if labels is not None:
+        mapping = match_clusters(labels, assign)
+        out["acc"] = float(np.mean([mapping.get(int(a), -1) == int(l) for a, l in zip(assign, labels)]))
+        out["nmi"] = float(normalized_mutual_info_score(labels, assign))
+        out["ari"] = float(adjusted_rand_score(labels, assign))
+    return out
+
+
+def run(features: np.ndarray, labels: np.ndarray | None, k: int, method: str = "kmeans",
+        seed: int = 0) -> Clustering:
+    assign, centres = cluster(features, k, method, seed)
+    return Clustering(assign, centres, scores(features, assign, labels, seed))
+
+
+def baselines(pixels: np.ndarray, labels: np.ndarray | None, k: int, n_components: int, method: str = "kmeans",
+              seed: int = 0) -> dict[str, dict[str, float]]:
+    """The same clustering on raw pixels and on PCA codes with as many components as the latent size."""
+    flat = np.asarray(pixels, np.float64).reshape(len(pixels), -1)
+    n_components = max(1, min(n_components, flat.shape[1], len(flat)))
+    pca_codes = PCA(n_components=n_components, random_state=seed).fit_transform(flat)
+    return {"pixels": run(flat, labels, k, method, seed).scores, "pca": run(pca_codes, labels, k, method, seed).scores}
+
+
+def confusion(labels: np.ndarray, assign: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
+    """Counts table (labels x clusters) with clusters ordered by their matched label."""
+    mapping = match_clusters(labels, assign)
+    lab_ids = sorted(np.unique(labels).tolist())
+    cl_ids = sorted(np.unique(assign).tolist(), key=lambda c: (mapping.get(c, 10**9), c))
+    table = np.array([[np.sum((labels == l) & (assign == c)) for c in cl_ids] for l in lab_ids])
+    return table, lab_ids, cl_ids

@@ -1,0 +1,179 @@
+"""Analyses with known answers: clusters, importance, generation, anomalies, embeddings."""
+
+import numpy as np
+import pytest
+import torch
+
+from aeviz import embedding
+from aeviz.analysis import anomaly, clustering, generation, importance
+from aeviz.errors import InputError
+from aeviz.evaluation import encode_all, reconstruct_all
+from aeviz.models import build
+from aeviz.runs import Run
+from aeviz.training import train
+from aeviz.training_config import TrainConfig
+from tests.helpers import toy_images
+
+
+@pytest.fixture(scope="module")
+def trained():
+    data = toy_images(n=300)
+    run = Run.create("ae", data.shape, "toy", train_config=TrainConfig(epochs=15, batch_size=32, lr=3e-3),
+                     hidden=(32,), latent_dim=3)
+    train(run, data)
+    return run.model, data
+
+
+def blobs(n=300, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % k
+    return rng.normal(size=(n, 4)) * 0.1 + np.eye(k, 4)[y] * 5, y
+
+
+def test_a_perfect_clustering_scores_one():
+    x, y = blobs()
+    result = clustering.run(x, y, k=3)
+    assert result.scores["acc"] == 1.0 and result.scores["nmi"] == pytest.approx(1.0)
+    assert result.scores["ari"] == pytest.approx(1.0) and result.scores["silhouette"] > 0.9
+    relabelled = clustering.scores(x, (y + 1) % 3, y)  # cluster ids are arbitrary: matching undoes the shift
+    assert relabelled["acc"] == 1.0
+
+
+def test_gmm_and_bad_k():
+    x, y = blobs()
+    assert clustering.run(x, y, k=3, method="gmm").scores["acc"] == 1.0
+    with pytest.raises(InputError, match="between 2 and"):
+        clustering.cluster(x, 1)
+    with pytest.raises(InputError, match="Unknown clustering method"):
+        clustering.cluster(x, 3, method="dbscan")
+
+
+def test_confusion_orders_clusters_by_their_label():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    table, labels, clusters = clustering.confusion(y, np.array([2, 2, 0, 0, 1, 1]))
+    assert np.array_equal(table, 2 * np.eye(3)) and labels == [0, 1, 2] and clusters == [2, 0, 1]
+
+
+def test_baselines_on_pixels_and_pca():
+    data = toy_images(n=150)
+    out = clustering.baselines(data.x, data.y, k=3, n_components=3)
+    assert set(out) == {"pixels", "pca"} and out["pixels"]["acc"] > 0.9  # the bars are easy
+
+
+def test_ablating_a_constant_dimension_changes_nothing(trained):
+    model, data = trained
+    x = data.split("val")[0]
+    z = encode_all(model, x)
+    z[:, 1] = 0.7  # a constant dimension: replacing it by its mean is a no-op
+    base = reconstruct_all(model, x)
+    torch.manual_seed(0)
+    effect = importance.ablation(model, x, z)
+    assert effect[1] == pytest.approx(0.0, abs=1e-7)
+    assert effect.shape == (3,) and base.shape == x.shape
+
+
+def test_latent_table_columns(trained):
+    model, data = trained
+    x, y = data.split("val")
+    table = importance.latent_table(model, x, y)
+    assert set(table) == {"dim", "variance", "ablation_mse", "anova_f", "mutual_info"}
+    assert all(len(v) == 3 for v in table.values()) and (table["ablation_mse"] > 0).any()
+
+
+def test_vae_table_has_kl():
+    data = toy_images(n=100)
+    model = build("vae", data.shape, hidden=(8,), latent_dim=2)
+    table = importance.latent_table(model, data.x, data.y)
+    assert len(table["kl"]) == 2 and (table["kl"] >= 0).all()
+
+
+def test_saliency_of_a_linear_code_is_its_weights():
+    model = build("linear", (1, 4, 4), latent_dim=2)
+    x = np.random.default_rng(0).random((10, 1, 4, 4), dtype=np.float32)
+    sal = importance.saliency(model, x, dim=1)
+    w = model.encoder[0].weight.detach().numpy()[1].reshape(1, 4, 4)
+    np.testing.assert_allclose(sal, np.abs(w), rtol=1e-5)
+    assert importance.saliency(model, x).shape == (1, 4, 4)
+
+
+def test_first_layer_filters():
+    model = build("ae", (1, 4, 4), hidden=(5,), latent_dim=2)
+    filters = importance.first_layer_filters(model)
+    assert filters.shape == (5, 1, 4, 4) and filters.min() == 0.0 and filters.max() == 1.0
+    assert importance.first_layer_filters(build("conv", (1, 8, 8), channels=(2,), latent_dim=2)) is None
+
+
+def test_principal_angles_of_pca_against_itself_are_zero():
+    rng = np.random.default_rng(0)
+    x = (rng.random((200, 1, 3, 3)) * [[[[1, 2, 3]]]] / 3).astype(np.float32)
+    model = build("linear", (1, 3, 3), latent_dim=2)
+    from sklearn.decomposition import PCA
+    pca = PCA(2).fit(x.reshape(200, -1))
+    with torch.no_grad():  # make the linear AE exactly PCA: encoder = components, decoder = their transpose
+        model.encoder[0].weight.copy_(torch.from_numpy(pca.components_))
+        model.encoder[0].bias.copy_(torch.from_numpy(-pca.components_ @ pca.mean_))
+        model.decoder[0].weight.copy_(torch.from_numpy(pca.components_.T))
+        model.decoder[0].bias.copy_(torch.from_numpy(pca.mean_))
+    out = importance.linear_vs_pca(model, x, x)
+    np.testing.assert_allclose(out["angles"], 0.0, atol=1e-3)
+    assert out["ae_mse"] == pytest.approx(out["pca_mse"], rel=1e-4)
+
+
+def test_interpolation_endpoints_are_the_reconstructions(trained):
+    model, data = trained
+    a, b = data.x[0], data.x[1]
+    latent, pixels = generation.interpolate(model, a, b, steps=5)
+    rec = reconstruct_all(model, data.x[:2])
+    np.testing.assert_allclose(latent[0], rec[0], atol=1e-6)
+    np.testing.assert_allclose(latent[-1], rec[1], atol=1e-6)
+    np.testing.assert_allclose(pixels[2], (a + b) / 2, atol=1e-6)
+    assert latent.shape == pixels.shape == (5, 1, 8, 8)
+
+
+def test_traversal_and_manifold_grids(trained):
+    model, data = trained
+    z = encode_all(model, data.x)
+    assert generation.traversal_grid(model, z, [0, 2], steps=7).shape == (14, 1, 8, 8)
+    images, xs, ys = generation.manifold_grid(model, z, (0, 1), n=4)
+    assert images.shape == (16, 1, 8, 8) and xs[0] < xs[-1] and ys[0] > ys[-1]
+    assert importance.traversal(model, z, 1, steps=5).shape == (5, 1, 8, 8)
+    assert generation.prior_samples(model, 6).shape == (6, 1, 8, 8)
+
+
+def test_ood_auc_known_answers(trained):
+    assert anomaly.ood_auc(np.array([0.1, 0.2]), np.array([0.3, 0.4])) == 1.0
+    assert anomaly.ood_auc(np.array([0.1, 0.2, 0.3]), np.array([0.1, 0.2, 0.3])) == 0.5
+    model, data = trained
+    x = data.split("val")[0]
+    noise = anomaly.uniform_noise_like(x, 40)
+    assert anomaly.ood_auc(anomaly.errors(model, x), anomaly.errors(model, noise)) > 0.95
+    errs = anomaly.errors(model, x)
+    order = anomaly.worst(errs, 5)
+    assert list(errs[order]) == sorted(errs, reverse=True)[:5]
+    assert anomaly.error_maps(model, x[:3]).shape == (3, 8, 8)
+    with pytest.raises(InputError, match="quantile"):
+        anomaly.threshold_at(errs, 1.5)
+
+
+def test_embeddings_pca_and_tsne():
+    x, y = blobs(n=120)
+    xy = embedding.embed(x, "pca")
+    assert xy.shape == (120, 2)
+    task = embedding.EmbeddingTask(x, "tsne", {"perplexity": 10})
+    assert task.done.wait(120) and task.error is None and task.result.shape == (120, 2)
+    assert "took" in task.status()
+    with pytest.raises(InputError, match="perplexity"):
+        embedding.embed(x, "tsne", perplexity=500)
+    with pytest.raises(InputError, match="Unknown projection"):
+        embedding.embed(x, "isomap")
+
+
+@pytest.mark.slow
+def test_umap_separates_blobs_and_warms_up():
+    x, y = blobs(n=200)
+    embedding.warm_up()  # compiles numba once per process
+    assert embedding.umap_is_warm()
+    xy = embedding.embed(x, "umap", n_neighbors=10, min_dist=0.1)
+    assert clustering.run(xy, y, k=3).scores["acc"] == 1.0
+    with pytest.raises(InputError, match="min_dist"):
+        embedding.embed(x, "umap", min_dist=2.0)
