@@ -8,22 +8,27 @@ from aeviz import devices
 from aeviz.ui import state
 
 NAV = [  # (script, label, icon): the order people work in
-    ("app.py", "Start here", "🏠"),
-    ("pages/data.py", "Data", "🗂️"),
-    ("pages/train.py", "Train", "🏋️"),
-    ("pages/reconstructions.py", "Reconstruct & denoise", "🔍"),
+    ("app.py", "Start here", ":material/home:"),
+    ("pages/data.py", "Data", ":material/dataset:"),
+    ("pages/train.py", "Train", ":material/model_training:"),
+    ("pages/reconstructions.py", "Reconstruct & denoise", ":material/auto_fix_high:"),
+    ("pages/latent.py", "Latent space", ":material/scatter_plot:"),
+    ("pages/clusters.py", "Clusters", ":material/bubble_chart:"),
+    ("pages/features.py", "Features", ":material/tune:"),
+    ("pages/generate.py", "Generate", ":material/brush:"),
+    ("pages/anomalies.py", "Anomalies", ":material/report:"),
 ]
 
 
 def page_header(title: str, concept: str, try_this: str, formula: str | None = None) -> None:
     """Page config, the sidebar, then the title, two or three plain sentences, a formula and a 'try this' hint."""
-    st.set_page_config(page_title=f"{title} · aeviz", page_icon="🧪", layout="wide")
+    st.set_page_config(page_title=f"{title} · aeviz", page_icon=":material/science:", layout="wide")
     sidebar()
     st.title(title)
     st.markdown(concept)
     if formula:
         st.latex(formula)
-    st.info(f"**Try this:** {try_this}", icon="💡")
+    st.info(f"**Try this:** {try_this}", icon=":material/lightbulb:")
 
 
 def sidebar() -> None:
@@ -31,7 +36,7 @@ def sidebar() -> None:
     run = state.current_run()
     job = state.job_for(run)
     with st.sidebar:
-        st.markdown("## 🧪 aeviz")
+        st.markdown("## :material/science: aeviz")
         for script, label, icon in NAV:
             st.page_link(script, label=label, icon=icon)
         st.divider()

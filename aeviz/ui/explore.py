@@ -1,0 +1,96 @@
+"""What the exploration pages share: the 'needs a trained run' guard and the run's codes, cached per epoch.
+
+Derived arrays are cached with `st.cache_data` keyed by run id + epoch (+ parameters); large inputs are passed as
+underscore arguments so Streamlit does not hash them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from aeviz import runs
+from aeviz.data import Dataset
+from aeviz.errors import InputError
+from aeviz.evaluation import encode_all, reconstruct_all
+from aeviz.metrics import per_sample_mse
+from aeviz.runs import Run
+from aeviz.ui import state
+
+
+@dataclass(frozen=True)
+class Codes:
+    """A split of the run's data with its codes, reconstructions and per-sample errors, row-aligned."""
+
+    x: np.ndarray  # (N, *shape)
+    y: np.ndarray | None  # (N,)
+    z: np.ndarray  # (N, k)
+    x_hat: np.ndarray  # (N, *shape)
+    errors: np.ndarray  # (N,) per-sample MSE
+
+
+def require_run(page: str) -> tuple[Run, Dataset]:
+    """The current run and its data, or an explanation with a link to Train and the saved runs, then st.stop()."""
+    run = state.current_run()
+    if run is None:
+        st.warning("There is no run to look at yet: this page needs a trained model.", icon=":material/info:")
+        st.page_link("pages/train.py", label="Train a model first", icon=":material/model_training:")
+        _offer_saved_runs(page)
+        st.stop()
+    try:
+        data = state.run_data(run)
+    except InputError as exc:
+        st.error(f"{exc} The run's data cannot be loaded, so it cannot be shown here.")
+        st.stop()
+    job = state.job_for(run)
+    note = " · still training: these views use its current weights" if job is not None and job.active else ""
+    st.caption(f"Run `{run.id}` · {run.describe()}{note}")
+    return run, data
+
+
+def _offer_saved_runs(page: str) -> None:
+    rows = [r for r in runs.list_runs(state.runs_dir()) if r["error"] is None]
+    if not rows:
+        return
+    paths = {str(r["path"]): r for r in rows}
+    pick = st.selectbox("…or load a run saved earlier (newest first)", list(paths), key=f"{page}.saved",
+                        format_func=lambda p: f"{paths[p]['model']} · {paths[p]['dataset']} · epoch "
+                                              f"{paths[p]['epoch']} · {Path(p).name}")
+    if st.button("Load this run", type="primary", icon=":material/folder_open:", key=f"{page}.load"):
+        try:
+            state.load_saved_run(Path(pick))
+        except InputError as exc:
+            st.error(str(exc))
+            return
+        st.rerun()
+
+
+@st.cache_data(max_entries=16, show_spinner="Encoding the data...")
+def _codes(run_id: str, epoch: int, split: str, limit: int, _run: Run, _data: Dataset) -> Codes:
+    x, y = _data.split(split)
+    if limit:
+        x, y = x[:limit], None if y is None else y[:limit]
+    with _run.lock:
+        z = encode_all(_run.model, x)
+        x_hat = reconstruct_all(_run.model, x)
+    return Codes(x, y, z, x_hat, per_sample_mse(x, x_hat))
+
+
+def codes(run: Run, data: Dataset, split: str = "val", limit: int = 0) -> Codes:
+    """The run's codes for a split (all rows unless `limit`), recomputed when the run's epoch changes."""
+    return _codes(run.id, run.epoch, split, limit, run, data)
+
+
+def split_picker(page: str, data: Dataset) -> str:
+    """Validation split by default; 'all' and 'train' on request. Says how many points each has."""
+    sizes = {"val": len(data.val_idx), "train": len(data.train_idx), "all": len(data.x)}
+    names = {"val": "validation", "train": "training", "all": "all"}
+    return st.radio("Points", list(sizes), key=f"{page}.split", horizontal=True,
+                    format_func=lambda s: f"{names[s]} ({sizes[s]:,})")
+
+
+def class_name(data: Dataset, label: int) -> str:
+    return data.classes[int(label)] if data.classes else str(int(label))
