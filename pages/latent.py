@@ -1,5 +1,45 @@
-"""Placeholder: latent (being built)."""
+"""Latent space: every code as a point; select some to see their images, click one to see its neighbours."""
 
+import numpy as np
+import streamlit as st
+
+from aeviz import plots
+from aeviz.ui import explore, latent_view
 from aeviz.ui.layout import page_header
 
-page_header("latent", "This page is being built.", "come back soon")
+page_header(
+    "Latent space",
+    "Each point is one input's **code** $z = f(x)$. The autoencoder was never told the labels, yet inputs that "
+    "look alike get nearby codes, so classes show up as clusters. Codes wider than two numbers need a projection "
+    "to be drawn: PCA keeps straight-line distances, t-SNE and UMAP keep neighbourhoods.",
+    "colour by *reconstruction error* and lasso the bright points: they are the digits the model finds hardest. "
+    "Then click one point to see its nearest neighbours in the full code.",
+)
+
+run, data = explore.require_run("latent")
+split = explore.split_picker("latent", data)
+codes = explore.codes(run, data, split)
+left, right = st.columns([3, 2])
+with right:
+    method, params = latent_view.projection_controls("latent", codes.z.shape[1])
+    colour, extra = latent_view.colour_controls("latent", codes, data)
+    show_3d = st.toggle("Also show a 3-D view (PCA)", key="latent.3d", disabled=codes.z.shape[1] < 3)
+with left:
+    view = latent_view.compute_view("latent", run, codes, split, method, params)
+    if view is not None:
+        fig = latent_view.figure(run, codes, data, view, split, colour, extra)
+        event = st.plotly_chart(fig, key=f"latent.chart.{method}", on_select="rerun",
+                                selection_mode=("points", "box", "lasso"))
+        st.caption(f"All {len(view.xy):,} points of the {split} split are drawn; {view.note}. Drag a box or lasso "
+                   "to select, click a point for its neighbours, double-click to clear.")
+if view is not None:
+    picked = sorted(set(event.selection.point_indices)) if event and event.selection else []
+    if picked:
+        latent_view.show_selection("latent", picked, codes, data, view)
+    else:
+        st.caption("Nothing selected yet.")
+if show_3d and codes.z.shape[1] >= 3:
+    centred = codes.z - codes.z.mean(0)
+    xyz = centred @ np.linalg.svd(centred, full_matrices=False)[2][:3].T
+    st.plotly_chart(plots.points_3d(xyz, codes.y, "The codes' first three principal components"),
+                    key="latent.chart3d")

@@ -177,3 +177,15 @@ def test_umap_separates_blobs_and_warms_up():
     assert clustering.run(xy, y, k=3).scores["acc"] == 1.0
     with pytest.raises(InputError, match="min_dist"):
         embedding.embed(x, "umap", min_dist=2.0)
+
+
+def test_selection_helpers():
+    from aeviz.analysis import selection
+    z = np.array([[0.0, 0], [1, 0], [0, 2], [5, 5]])
+    idx, dist = selection.nearest(z, 0, k=2)
+    assert list(idx) == [1, 2] and list(dist) == [1.0, 2.0]
+    labels = np.array([0, 1, 1, 0])
+    assert selection.label_counts(labels, [1, 2, 3], ("a", "b")) == {"b": 2, "a": 1}
+    text = selection.to_csv([3, 1], z, labels, ("a", "b"), np.array([0.1, 0.2, 0.3, 0.4]), z)
+    lines = text.strip().splitlines()
+    assert lines[0] == "row,x,y,label,error,z0,z1" and lines[1] == "3,5,5,a,0.4,5,5" and len(lines) == 3

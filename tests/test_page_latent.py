@@ -1,0 +1,72 @@
+"""The latent space page: projections, colourings and the t-SNE background task, driven by widget keys."""
+
+import numpy as np
+import pytest
+
+from aeviz.data import load_dataset
+from aeviz.runs import Run
+from aeviz.training import train
+from aeviz.training_config import TrainConfig
+from tests.conftest import open_page
+
+
+def trained(latent_dim):
+    data = load_dataset("mnist", limit=300)
+    run = Run.create("ae", data.shape, "mnist", {"limit": 300}, TrainConfig(epochs=2, batch_size=64),
+                     hidden=(32,), latent_dim=latent_dim)
+    train(run, data)
+    return {"state.runs": {run.id: run}, "state.current_run": run.id, "state.data": ("mnist", {"limit": 300})}
+
+
+@pytest.fixture(scope="module")
+def state4():
+    return trained(4)
+
+
+def test_without_a_run_the_page_explains_and_links_to_train():
+    at = open_page("pages/latent.py")
+    assert not at.exception
+    assert "needs a trained model" in at.warning[0].value
+
+
+def test_pca_view_states_the_number_of_points(state4):
+    at = open_page("pages/latent.py", state4)
+    assert not at.exception
+    assert any("All 60 points of the val split" in c.value for c in at.caption)
+    assert at.radio(key="latent.method").options == ["PCA", "t-SNE", "UMAP"]
+    at.radio(key="latent.split").set_value("all").run()
+    assert any("All 300 points of the all split" in c.value for c in at.caption)
+
+
+def test_two_dimensional_codes_are_drawn_raw():
+    at = open_page("pages/latent.py", trained(2))
+    assert at.radio(key="latent.method").value == "raw"
+    assert any("the codes themselves" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("colour", ["K-Means cluster", "reconstruction error", "one latent dimension"])
+def test_colourings(state4, colour):
+    at = open_page("pages/latent.py", state4)
+    at.selectbox(key="latent.colour").set_value(colour).run()
+    assert not at.exception
+
+
+def test_tsne_runs_in_the_background_then_shows(state4):
+    at = open_page("pages/latent.py", state4)
+    at.radio(key="latent.method").set_value("tsne").run()
+    assert any("t-SNE" in i.value or "tsne is embedding" in i.value for i in at.info)
+    run_id = state4["state.current_run"]
+    task = at.session_state[f"latent.task.{run_id}.2.val.tsne.{[('perplexity', 30)]}"]
+    assert task.done.wait(120)
+    at.run()
+    assert not at.exception
+    assert any("t-SNE keeps neighbourhoods" in c.value for c in at.caption)
+    assert task.result.shape == (60, 2) and np.isfinite(task.result).all()
+
+
+def test_bad_perplexity_is_refused_in_one_line(state4):
+    at = open_page("pages/latent.py", state4)
+    at.radio(key="latent.method").set_value("tsne").run()
+    at.slider(key="latent.perplexity").set_value(100).run()  # 100 >= 60 points
+    assert not at.exception
+    assert any("perplexity" in e.value for e in at.error)
