@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import plotly.colors as pc
 import plotly.graph_objects as go
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -124,7 +125,12 @@ def bars(names: Sequence[str], values: Sequence[float], title: str, y_title: str
     return fig
 
 
-def heatmap(values: np.ndarray, title: str, colorscale: str = "Inferno", zmax: float | None = None) -> go.Figure:
+# Inferno as rgb() strings: Streamlit's theming reads the hex "#000004" (Inferno's first stop) as a placeholder colour.
+INFERNO = [[i / (len(pc.sequential.Inferno) - 1), "rgb({}, {}, {})".format(*pc.hex_to_rgb(c))]
+           for i, c in enumerate(pc.sequential.Inferno)]
+
+
+def heatmap(values: np.ndarray, title: str, colorscale: str | list = INFERNO, zmax: float | None = None) -> go.Figure:
     fig = go.Figure(go.Heatmap(z=np.asarray(values)[::-1], colorscale=colorscale, zmin=0, zmax=zmax))
     fig.update_layout(title=title, **{**LAYOUT, "height": 300})
     fig.update_xaxes(visible=False)

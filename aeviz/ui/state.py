@@ -50,14 +50,30 @@ def session_owner() -> str:
     return uuid.uuid4().hex[:12]
 
 
-@st.cache_resource(show_spinner="Loading the dataset...", max_entries=8)
-def _cached_dataset(source: str, frozen_params: tuple[tuple[str, Any], ...]) -> Dataset:
-    return load_dataset(source, **dict(frozen_params))
+@st.cache_resource(show_spinner=False)
+def _dataset_store() -> tuple[dict, threading.Lock]:
+    """Datasets shared by every session (read-only: noise and models make new arrays)."""
+    return {}, threading.Lock()
+
+
+MAX_DATASETS = 8
 
 
 def dataset_for(source: str, params: dict[str, Any] | None = None) -> Dataset:
-    """A dataset by source and params, loaded once per server (uploads are cached by their temp path)."""
-    return _cached_dataset(source, tuple(sorted((params or {}).items())))
+    """A dataset by source and params, loaded once per server. An offline fallback is not kept, so the real
+    dataset is tried again next time (the network may be back)."""
+    store, lock = _dataset_store()
+    key = (source, tuple(sorted((params or {}).items())))
+    with lock:
+        if key in store:
+            return store[key]
+    data = load_dataset(source, **(params or {}))
+    if data.source == source or Path(source).exists():  # a user file's source is its absolute path
+        with lock:
+            store[key] = data
+            while len(store) > MAX_DATASETS:
+                store.pop(next(iter(store)))
+    return data
 
 
 def set_dataset(source: str, params: dict[str, Any] | None = None) -> Dataset:

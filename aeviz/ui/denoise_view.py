@@ -1,0 +1,221 @@
+"""The Reconstructions & denoising page's drawing: noise controls, clean/noisy/rebuilt rows, scores, an error map
+and robustness curves that compare runs trained on the same data.
+
+Every model read happens under `run.lock`, so a run still training is read between two optimisation steps. Derived
+arrays are cached by run id + epoch + settings (the model and arrays are passed as `_run` / `_x`, never hashed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from aeviz import denoising_lab as lab
+from aeviz import metrics, noise, plots, runs
+from aeviz.evaluation import corrupt, reconstruct_all
+from aeviz.errors import InputError
+from aeviz.runs import Run
+from aeviz.ui import state
+
+EVAL_MAX = 2000  # validation images scored per setting (all of MNIST's 2,000)
+CURVE_MAX = 1000  # images per noise level in a robustness curve: 8 levels stay under a second on a CPU
+MAX_COMPARED = 5  # other runs drawn beside the current one
+
+
+@dataclass(frozen=True)
+class Settings:
+    kind: str
+    level: float
+    mode: str
+    label: int | None
+    count: int
+    seed: int
+
+
+def run_label(run: Run) -> str:
+    return f"{run.model_name} · epoch {run.epoch} · {run.id[-4:]}"
+
+
+# -- no run yet -------------------------------------------------------------------------------------------------------
+def no_run() -> None:
+    """Explain what is missing, link to Train, and offer the runs saved on disk."""
+    st.warning("There is no run to look at yet: this page needs a trained model.", icon=":material/info:")
+    st.page_link("pages/train.py", label="Train a model first", icon=":material/model_training:")
+    rows = [r for r in runs.list_runs(state.runs_dir()) if r["error"] is None]
+    if not rows:
+        return
+    st.markdown("…or load a run saved earlier (newest first):")
+    paths = {str(r["path"]): r for r in rows}
+    pick = st.selectbox("Saved run", list(paths), key="recon.saved", format_func=lambda p: (
+        f"{paths[p]['model']} · {paths[p]['dataset']} · epoch {paths[p]['epoch']} · {Path(p).name}"))
+    if st.button("Load this run", type="primary", icon=":material/folder_open:", key="recon.load"):
+        try:
+            state.load_saved_run(Path(pick))
+        except InputError as exc:
+            st.error(str(exc))
+            return
+        st.rerun()
+
+
+# -- controls ---------------------------------------------------------------------------------------------------------
+def controls(run: Run, classes: tuple[str, ...] | None) -> Settings:
+    """Noise kind and level, which images, the seed. A denoising run starts on the noise it was trained with."""
+    cfg = run.model.config
+    trained_kind = getattr(cfg, "noise", None)
+    kinds = list(noise.NOISES)
+    c = st.columns([2, 3, 3, 2, 1.4])
+    kind = c[0].selectbox("Noise", kinds, index=kinds.index(trained_kind) if trained_kind in kinds else 0,
+                          key="recon.noise", help="; ".join(f"{k}: {s.help}" for k, s in noise.NOISES.items()))
+    spec = noise.NOISES[kind]
+    start = getattr(cfg, "noise_level", spec.default) if kind == trained_kind else spec.default
+    level = c[1].slider(f"Level of {kind} noise", 0.0, spec.max_level, float(min(start, spec.max_level)),
+                        step=spec.max_level / 50, key=f"recon.level.{kind}", help=spec.help)
+    modes = list(lab.SAMPLE_MODES) if classes else ["random", "worst"]
+    mode = c[2].radio("Show", modes, horizontal=True, key="recon.mode", format_func=lab.SAMPLE_MODES.get)
+    label = None
+    if mode == "class" and classes:
+        label = c[3].selectbox("Class", range(len(classes)), format_func=lambda i: classes[i], key="recon.class")
+    count = c[3].slider("Images", 4, 16, 10, key="recon.count") if mode != "class" else 10
+    seed = int(c[4].number_input("Seed", 0, 10_000, 0, step=1, key="recon.seed",
+                                 help="the same seed gives the same images and the same noise"))
+    return Settings(kind, float(level), mode, label, int(count), seed)
+
+
+# -- cached work --------------------------------------------------------------------------------------------------------
+@st.cache_data(max_entries=24, show_spinner=False)
+def _noisy_and_rebuilt(run_id: str, epoch: int, kind: str, level: float, seed: int, _run: Run,
+                       _x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    noisy = corrupt(_x, kind, level, seed)
+    with _run.lock:
+        return noisy, reconstruct_all(_run.model, noisy)
+
+
+@st.cache_data(max_entries=64, show_spinner="Measuring robustness...")
+def _curve(run_id: str, epoch: int, kind: str, _run: Run, _x: np.ndarray) -> lab.Curve:
+    with _run.lock:
+        return lab.robustness_curve(_run.model, _x, kind)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _disk_run(path: str, mtime: float) -> Run | None:
+    try:
+        return runs.load(path)
+    except InputError:
+        return None
+
+
+def comparable_runs(run: Run) -> list[Run]:
+    """Other runs on the same data and input shape: this session's, then those saved on disk."""
+    found = {r.id: r for r in state.session_runs().values() if r.id != run.id and lab.same_data(r, run)}
+    for row in runs.list_runs(state.runs_dir()):
+        if row["error"] or row["id"] in found or row["id"] == run.id or row["dataset"] != run.data_source:
+            continue
+        other = _disk_run(str(row["path"]), (row["path"] / "config.json").stat().st_mtime)
+        if other is not None and lab.same_data(other, run):
+            found[other.id] = other
+    return list(found.values())
+
+
+# -- drawing ----------------------------------------------------------------------------------------------------------
+def score_row(title: str, s: dict[str, Any]) -> None:
+    c = st.columns([1.6, 1, 1, 1, 1])
+    c[0].markdown(f"**{title}**")
+    c[1].metric("PSNR noisy input", f"{s['psnr_noisy']:.1f} dB", help="of the noisy input against the clean image")
+    c[2].metric("PSNR reconstruction", f"{s['psnr_rec']:.1f} dB", f"{s['psnr_rec'] - s['psnr_noisy']:+.1f} dB",
+                help="of the model's output against the clean image; the delta is the gain over the noisy input")
+    if s["ssim_rec"] is not None:
+        c[3].metric("SSIM noisy input", f"{s['ssim_noisy']:.3f}", help="structural similarity, 1 = identical")
+        c[4].metric("SSIM reconstruction", f"{s['ssim_rec']:.3f}", f"{s['ssim_rec'] - s['ssim_noisy']:+.3f}")
+
+
+def image_rows(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray, captions: list[str]) -> None:
+    """Three labelled rows of one width: originals, noisy inputs, reconstructions."""
+    h, w = clean.shape[-2:]
+    scale = int(np.clip(880 // (len(clean) * (w + 1)), 1, 8))
+    for name, imgs in (("Original", clean), ("Noisy input", noisy), ("Reconstruction", rec)):
+        c = st.columns([1, 8], vertical_alignment="center")
+        c[0].markdown(f"**{name}**")
+        c[1].image(plots.tile(imgs, cols=len(imgs), scale=scale))
+    st.caption("Columns, left to right: " + " · ".join(captions))
+
+
+def inspect_one(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray, options: list[str]) -> None:
+    """One image large, with where its reconstruction is wrong."""
+    pick = st.selectbox("Look closer at column", range(len(options)), format_func=lambda i: options[i],
+                        key="recon.pick")
+    err = lab.error_map(clean[pick], rec[pick])
+    h, w = clean.shape[-2:]
+    scale = max(1, 196 // max(h, w))
+    c = st.columns([1, 1, 1, 1.6])
+    for col, name, img in zip(c, ("Original", "Noisy input", "Reconstruction"), (clean, noisy, rec)):
+        col.image(plots.tile(img[pick:pick + 1], pad=0, scale=scale), caption=name)
+    c[3].plotly_chart(plots.heatmap(err, f"Squared error per pixel (mean {err.mean():.4f})"),
+                      key="recon.heatmap")
+
+
+def vector_view(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray) -> None:
+    """Vector data has no pictures: clean, noisy and rebuilt points on the same (first two) axes."""
+    fig = go.Figure()
+    for name, pts, colour in (("clean", clean, "#bbbbbb"), ("noisy input", noisy, "#ff7f0e"),
+                              ("reconstruction", rec, "#1f77b4")):
+        fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name,
+                                   marker=dict(size=4, color=colour, opacity=0.7)))
+    fig.update_layout(title="Validation points: clean, noisy, rebuilt (first two values)", xaxis_title="x1",
+                      yaxis_title="x2", **{**plots.LAYOUT, "height": 420})
+    st.plotly_chart(fig, key="recon.points")
+
+
+def robustness(run: Run, x: np.ndarray, kind: str) -> None:
+    """Reconstruction PSNR against noise level for this run and comparable ones, and the noisy input's own PSNR."""
+    others = comparable_runs(run)
+    chosen: list[str] = []
+    if others:
+        by_id = {r.id: r for r in others}
+        chosen = st.multiselect("Compare with runs on the same data", list(by_id), default=list(by_id)[:MAX_COMPARED],
+                                format_func=lambda i: run_label(by_id[i]), max_selections=MAX_COMPARED,
+                                key="recon.compare")
+    else:
+        st.caption("No other run on this data yet: train a plain `ae` and a `denoising` one to compare them here.")
+    xs = x[:CURVE_MAX]
+    curve = _curve(run.id, run.epoch, kind, run, xs)
+    series = {f"{run_label(run)} (this run)": curve.recon_psnr}
+    for rid in chosen:
+        other = next(r for r in others if r.id == rid)
+        series[run_label(other)] = _curve(other.id, other.epoch, kind, other, xs).recon_psnr
+    # at level 0 the input is the clean image (PSNR capped at 100 dB): leave that point out, it would flatten the rest
+    series["noisy input, no model"] = [None if v >= 100 else v for v in curve.noisy_psnr]
+    fig = plots.curves(curve.levels, series, f"Robustness to {kind} noise", f"{kind} noise level",
+                       "PSNR against the clean input (dB)")
+    fig.update_traces(line=dict(dash="dash", color="#7f7f7f"), selector=dict(name="noisy input, no model"))
+    st.plotly_chart(fig, key="recon.curve")
+    st.caption("Higher is better. Where a line sits above the grey dashed one, the model removes noise; where it "
+               "falls below, the model does worse than leaving the input alone.")
+
+
+def evaluate_view(run: Run, x: np.ndarray, y: np.ndarray | None, classes: tuple[str, ...] | None,
+                  s: Settings) -> None:
+    """Scores for the shown set and the whole (capped) validation split, then the pictures."""
+    noisy, rec = _noisy_and_rebuilt(run.id, run.epoch, s.kind, s.level, s.seed, run, x)
+    errors = metrics.per_sample_mse(x, rec)
+    try:
+        rows = lab.choose_samples(s.mode, s.count, len(x), seed=s.seed, labels=y, label=s.label, errors=errors)
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    if len(rows) == 0:
+        st.info("No validation image of this class: pick another class.")
+        return
+    score_row(f"These {len(rows)} images", lab.scores(x[rows], noisy[rows], rec[rows]))
+    score_row(f"Validation split ({len(x):,} images)", lab.scores(x, noisy, rec))
+    if x.ndim != 4:
+        vector_view(x, noisy, rec)
+        return
+    names = [f"#{i}" + (f" ({classes[y[i]]})" if y is not None and classes else "") for i in rows]
+    image_rows(x[rows], noisy[rows], rec[rows], names)
+    options = [f"column {k + 1}: {name}, error {errors[i]:.4f}" for k, (i, name) in enumerate(zip(rows, names))]
+    inspect_one(x[rows], noisy[rows], rec[rows], options)
