@@ -1,5 +1,83 @@
-"""Stub page: train."""
+"""Train: pick a variant and its knobs, start a run, and watch it learn live; the saved runs are listed below.
 
+Thin by design: the widgets come from the config classes (`aeviz.ui.forms`), the live and finished views from
+`aeviz.ui.live`, the saved-runs list from `aeviz.ui.runs_panel`; training itself runs on the job manager's worker.
+"""
+
+import streamlit as st
+
+from aeviz.config import to_dict
+from aeviz.devices import available
+from aeviz.errors import InputError
+from aeviz.models import MODELS
+from aeviz.runs import Run
+from aeviz.training_config import TrainConfig
+from aeviz.ui import forms, live, state
 from aeviz.ui.layout import page_header
+from aeviz.ui.runs_panel import runs_panel
 
-page_header("train", "Concept text.", "try this")
+page_header(
+    "Train an autoencoder",
+    "Training shows the network the images again and again and nudges its weights so that each reconstruction "
+    r"$\hat x$ comes closer to its input $x$. The code $z$ is smaller than the input (*undercomplete*), so the "
+    "network must find what the images have in common. The loss is the **reconstruction** error plus, for some "
+    "variants, a regulariser: the VAE's **KL** term keeps codes near a standard normal, the sparse AE's "
+    "**sparsity** term keeps few code units active, and the contractive AE's term makes codes insensitive to "
+    "tiny changes of the input.",
+    "press **Start training** with the defaults and watch the digits separate in the latent plot; then set "
+    "*Latent size* to 2 and train again: now the plot shows the code itself, not a projection.",
+    r"\mathcal{L}(x) = \underbrace{\lVert x - g(f(x)) \rVert^2}_{\text{recon}}"
+    r" + \underbrace{\beta\,\mathrm{KL}\big(q(z \mid x)\,\Vert\,\mathcal{N}(0, I)\big)}_{\text{kl (VAE)}}"
+    r" + \underbrace{\lambda \textstyle\sum_j |z_j|}_{\text{sparsity}}"
+    r" + \underbrace{\lambda \lVert \partial f(x) / \partial x \rVert_F^2}_{\text{contractive}}",
+)
+
+data = state.current_dataset()
+run = state.current_run()
+job = state.job_for(run)
+busy = job is not None and job.active
+
+pick, go = st.columns([3, 1], vertical_alignment="bottom")
+name = pick.selectbox("Variant", list(MODELS), key="train.model", format_func=lambda n: f"{n}: {MODELS[n].summary}")
+summary = MODELS[name].summary
+st.caption(f"**{summary[0].upper() + summary[1:]}.** Paper: {MODELS[name].paper}. Data: **{data.name}**, "
+           f"{len(data.train_idx):,} training and {len(data.val_idx):,} validation samples (change it on the "
+           "*Data* page).")
+with st.expander("Settings: the model and its training", expanded=run is None, icon=":material/tune:"):
+    model_col, train_col = st.columns(2, gap="large")
+    with model_col:
+        st.markdown("##### :material/hub: Model")
+        raw_model = forms.config_form(MODELS[name].Config, f"train.{name}")
+    with train_col:
+        st.markdown("##### :material/speed: Training")
+        raw_train = forms.config_form(TrainConfig, "train.fit", choices={"device": ["auto", *available()]},
+                                      advanced=("weight_decay", "threads", "log_every"))
+try:
+    model_config = forms.build(MODELS[name].Config, raw_model)
+    train_config = forms.build(TrainConfig, raw_train)
+    problem = None
+except InputError as exc:
+    problem = str(exc)
+    st.error(problem, icon=":material/error:")
+start = go.button("Training…" if busy else "Start training", type="primary", icon=":material/play_arrow:",
+                  key="train.start", disabled=busy or problem is not None, width="stretch",
+                  help="A run is training: pause or stop it below; changes here apply to the next run." if busy
+                  else "Create a new run with these settings and train it in the background.")
+if start and problem is None and not busy:
+    try:
+        new = Run.create(name, data.shape, data.source, data.params, train_config, **to_dict(model_config))
+    except InputError as exc:
+        st.error(str(exc), icon=":material/error:")
+    else:
+        state.add_run(new)
+        state.job_manager().submit(new, data, train_config.epochs, state.session_owner(), state.runs_dir() / new.id)
+        st.rerun()
+
+if run is None:
+    live.intro(data)
+else:
+    live.show(run, job)
+
+st.divider()
+with st.expander("Saved runs: open, download, delete or import", icon=":material/folder_open:"):
+    runs_panel()

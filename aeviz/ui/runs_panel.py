@@ -1,0 +1,140 @@
+"""The saved-runs panel: every run folder under `state.runs_dir()`, read from disk so a server restart loses nothing.
+
+Pick one to open it (it becomes the current run), download it as a zip, delete it (after a confirmation), or import
+a zip someone shared (`aeviz.archive` refuses hostile archives). A run still training in this server is shown with
+its live state and cannot be deleted until it is stopped.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from aeviz import archive, runs
+from aeviz.errors import InputError
+from aeviz.ui import state
+
+FLASH = "train.runs.flash"  # (kind, message) to show once after a rerun
+CONFIRM = "train.runs.confirm"  # the path waiting for "Yes, delete"
+IMPORTED = "train.runs.imported"  # (upload file id, kind, message): each upload is imported once
+
+
+def saved_runs() -> list[dict[str, Any]]:
+    """`runs.list_runs` rows, with the live state of runs training in this server."""
+    rows = runs.list_runs(state.runs_dir())
+    manager = state.job_manager()
+    for row in rows:
+        job = manager.get(row["id"]) if row["error"] is None else None
+        row["active"] = job is not None and job.active
+        if row["active"]:
+            row["status"] = job.state
+    return rows
+
+
+def _when(created: str) -> str:
+    return created[:16].replace("T", " ") + (" UTC" if created.endswith("+00:00") else "")
+
+
+def _describe(row: dict[str, Any]) -> str:
+    if row["error"]:
+        return f"{row['id']} (broken)"
+    return f"{row['model']} on {row['dataset']} · epoch {row['epoch']} · {row['status']} · {_when(row['created'])}"
+
+
+def runs_panel() -> None:
+    """The list, the actions on the picked run, and the import box."""
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        getattr(st, flash[0])(flash[1])
+    rows = saved_runs()
+    if not rows:
+        st.caption(f"No saved runs yet in `{state.runs_dir()}`. A run is saved there after every epoch.")
+    else:
+        st.dataframe([{"model": r["model"] or "?", "dataset": r["dataset"] or "?", "epoch": r["epoch"],
+                       "status": r["status"], "created": _when(r["created"]), "id": r["id"]} for r in rows],
+                     hide_index=True, key="train.runs.table")
+        by_path = {str(r["path"]): r for r in rows}
+        picked = st.selectbox("Run", list(by_path), format_func=lambda p: _describe(by_path[p]),
+                              key="train.runs.pick")
+        _actions(by_path[picked])
+    _import_box()
+
+
+def _actions(row: dict[str, Any]) -> None:
+    path: Path = row["path"]
+    if row["error"]:
+        st.warning(row["error"], icon=":material/warning:")
+    c1, c2, c3 = st.columns(3)
+    if c1.button("Open this run", icon=":material/open_in_browser:", key="train.runs.open", disabled=bool(row["error"]),
+                 width="stretch", help="make this the current run: its charts and metrics appear above"):
+        _open(path)
+    c2.download_button("Download .zip", data=functools.partial(archive.export_zip, path),
+                       file_name=f"{row['id']}.zip", mime="application/zip", on_click="ignore",
+                       icon=":material/download:", key="train.runs.download", disabled=bool(row["error"]),
+                       width="stretch", help="config.json, model.safetensors and history.json in one file")
+    if c3.button("Delete", icon=":material/delete:", key="train.runs.delete", width="stretch"):
+        st.session_state[CONFIRM] = str(path)
+    if st.session_state.get(CONFIRM) == str(path):
+        _confirm_delete(row)
+
+
+def _open(path: Path) -> None:
+    try:
+        run = state.load_saved_run(path)
+    except InputError as exc:
+        st.session_state[FLASH] = ("error", str(exc))
+    else:
+        st.session_state[FLASH] = ("success", f"Opened {run.id} (epoch {run.epoch}).")
+    st.rerun()
+
+
+def _confirm_delete(row: dict[str, Any]) -> None:
+    if row["active"]:
+        st.error(f"{row['id']} is training right now. Stop it first, then delete it.", icon=":material/error:")
+        st.session_state.pop(CONFIRM, None)
+        return
+    st.warning(f"Delete **{row['id']}** from disk? This cannot be undone.", icon=":material/delete_forever:")
+    yes, no, _ = st.columns([1, 1, 2])
+    if yes.button("Yes, delete", type="primary", key="train.runs.delete_yes", width="stretch"):
+        st.session_state.pop(CONFIRM, None)
+        try:
+            runs.delete(row["path"])
+        except (InputError, OSError) as exc:
+            st.session_state[FLASH] = ("error", f"Could not delete {row['id']}: {exc}")
+        else:
+            _forget(row["id"])
+            st.session_state[FLASH] = ("success", f"Deleted {row['id']}.")
+        st.rerun()
+    if no.button("Cancel", key="train.runs.delete_no", width="stretch"):
+        st.session_state.pop(CONFIRM, None)
+        st.rerun()
+
+
+def _forget(run_id: str) -> None:
+    """Drop a deleted run from this session too, so nothing re-saves it by accident."""
+    state.session_runs().pop(run_id, None)
+    if st.session_state.get("state.current_run") == run_id:
+        st.session_state.pop("state.current_run")
+
+
+def _import_box() -> None:
+    upload = st.file_uploader("Import a run (.zip)", type=["zip"], key="train.runs.upload",
+                              help="a zip downloaded from this panel; checked before anything is written")
+    if upload is None:
+        return
+    seen = st.session_state.get(IMPORTED)
+    if seen is None or seen[0] != upload.file_id:
+        try:
+            path = archive.import_zip(upload.getvalue(), state.runs_dir())
+            run = state.load_saved_run(path)
+        except InputError as exc:
+            seen = (upload.file_id, "error", f"{upload.name}: {exc}")
+        else:
+            seen = (upload.file_id, "success", f"Imported {run.id} (epoch {run.epoch}); it is now the current run.")
+        st.session_state[IMPORTED] = seen
+        if seen[1] == "success":
+            st.rerun()  # redraw the list, the sidebar and the run view with the new run
+    getattr(st, seen[1])(seen[2])
