@@ -64,7 +64,7 @@ class StepEvent:
     step: int  # steps done in this epoch
     steps: int  # steps per epoch
     losses: dict[str, float]  # means since the last step event
-    samples_per_s: float
+    samples_per_s: float  # averaged over this fit() call, pauses excluded
     elapsed_s: float  # training time in this fit() call, pauses excluded
     eta_s: float
 
@@ -165,11 +165,11 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
                 if not bool(finite):
                     status = "failed"
                     break
-                now = time.perf_counter()
-                dt = now - window_start
-                elapsed += dt
+                elapsed += time.perf_counter() - window_start
                 seen += window_seen
-                rate = window_seen / dt if dt > 0 else 0.0
+                # The average over this fit() call is steadier than the last window's, which swings whenever
+                # another process takes a core; the ETA follows from it.
+                rate = seen / elapsed if elapsed > 0 else 0.0
                 count = (step % cfg.log_every) + 1
                 remaining = (steps - step - 1) * bs + (until - epoch - 1) * n
                 yield StepEvent(epoch + 1, step + 1, steps, {k: float(v) / count for k, v in sums.items()},

@@ -44,9 +44,19 @@ def sidebar() -> None:
         if run is None:
             st.markdown("**Run:** none yet. Train one on the *Train* page.")
         else:
-            status = job.state if job is not None else run.status
-            st.markdown(f"**Run:** `{run.model_name}` · epoch {run.epoch}/{run.train_config.epochs} · {status}")
-            if job is not None and job.state == "queued":
-                st.caption(f"Queued: position {state.job_manager().queue_position(job)} in line.")
+            # While its job is active the run line refreshes itself; a finished run needs no timer.
+            st.fragment(run_every=2.0 if job is not None and job.active else None)(_run_line)()
         st.markdown(f"**Device:** {', '.join(devices.available())}")
         st.caption(f"Runs are saved in `{state.runs_dir()}`")
+
+
+def _run_line() -> None:
+    run = state.current_run()
+    if run is None:
+        return
+    job = state.job_for(run)
+    status = job.state if job is not None else run.status
+    until = job.until if job is not None else run.train_config.epochs
+    st.markdown(f"**Run:** `{run.model_name}` · epoch {run.epoch}/{until} · {status}")
+    if job is not None and job.state == "queued":
+        st.caption(f"Queued: position {state.job_manager().queue_position(job)} in line.")

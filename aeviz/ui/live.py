@@ -63,7 +63,7 @@ def live_panel(run_id: str) -> None:
         st.info(f"Queued: position {view.queue_position}. Another run is using this machine's training slot; "
                 "this one starts as soon as it finishes.", icon=":material/hourglass_top:")
         return
-    st.progress(_progress(view), text=_progress_text(view, len(job.data.train_idx)))
+    st.progress(_progress(view), text=_progress_text(view))
     if view.note:
         st.caption(view.note)
     _epoch_metrics(view.history)
@@ -105,19 +105,15 @@ def _progress(view: JobView) -> float:
     return min(1.0, done / max(view.until, 1))
 
 
-def _progress_text(view: JobView, n_train: int) -> str:
+def _progress_text(view: JobView) -> str:
     """'epoch 3/20 · step 40/63 · 3,600 samples/s · about 0:41 left' (epochs count from the run's start)."""
     at = view.loss_points[-1]["epoch"] if view.loss_points else 0.0  # fractional epoch of the last logged step
     in_epoch = at > view.epoch  # the last step belongs to the epoch in progress, not to one already finished
     parts = [f"epoch {min(view.epoch + 1, view.until)}/{view.until}"]
     if view.steps:
         parts.append(f"step {view.step if in_epoch else 0}/{view.steps}")
-    # The rate averaged over the whole fit (pauses excluded) is steadier than the last window's, which swings
-    # whenever the page itself or a browser on the same cores takes CPU; the ETA follows from it.
-    rate = view.history[-1].get("samples_per_s", 0.0) if view.history else view.samples_per_s
-    if rate > 0 and view.state == "running":
-        left = max(0.0, view.until - max(at, float(view.epoch))) * n_train / rate
-        parts += [f"{rate:,.0f} samples/s", f"about {_duration(left)} left"]
+    if view.samples_per_s > 0 and view.state == "running":  # both averaged over the fit by the trainer
+        parts += [f"{view.samples_per_s:,.0f} samples/s", f"about {_duration(view.eta_s)} left"]
     return " · ".join(parts)
 
 
