@@ -1,0 +1,144 @@
+"""The Clusters page under AppTest: the guard, the numbers it shows against the analysis core, the UMAP option,
+the baselines and unlabelled data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aeviz.analysis import clustering
+from aeviz.data import load_dataset
+from aeviz.evaluation import encode_all
+from aeviz.runs import Run
+from aeviz.training import train
+from aeviz.training_config import TrainConfig
+from aeviz.ui import clusters_view
+from tests.conftest import open_page
+
+PAGE = "pages/clusters.py"
+
+
+@pytest.fixture(scope="module")
+def trained():
+    data = load_dataset("mnist", limit=400)
+    run = Run.create("ae", data.shape, "mnist", data.params, TrainConfig(epochs=2, batch_size=32, lr=3e-3),
+                     hidden=(32,), latent_dim=4)
+    train(run, data)
+    return run, data
+
+
+def seeded(run: Run) -> dict:
+    return {"state.runs": {run.id: run}, "state.current_run": run.id}
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def finish_tasks(at, data, split: str, k: int, method: str, z_dim: int, x, y) -> None:
+    import json
+
+    task = clusters_view._baseline_task(data.source, json.dumps(data.params, sort_keys=True, default=str), split, k,
+                                        method, z_dim, x, y)
+    assert task.done.wait(60), "the baseline task did not finish"
+    at.run()
+
+
+def test_without_a_run_the_page_explains_and_links_to_train():
+    at = open_page(PAGE)
+    assert not at.exception
+    assert any("no run to look at" in w.value for w in at.warning)
+    assert not at.metric
+
+
+def test_scores_match_the_analysis_core(trained):
+    run, data = trained
+    x, y = data.split("val")
+    z = encode_all(run.model, x)
+    at = open_page(PAGE, seeded(run))
+    assert not at.exception
+    assert at.slider(key="clusters.k").value == 10  # defaults to the number of classes
+    expected = clustering.run(z, y, 10, "kmeans").scores
+    assert metric(at, "Accuracy") == f"{expected['acc']:.3f}"
+    assert metric(at, "NMI") == f"{expected['nmi']:.3f}"
+    assert metric(at, "Silhouette") == f"{expected['silhouette']:.3f}"
+    # the baselines arrive from a thread; then the table has three columns and the metrics a delta vs pixels
+    finish_tasks(at, data, "val", 10, "kmeans", 4, x, y)
+    pixels = clustering.baselines(x, y, 10, 4, "kmeans")["pixels"]
+    acc = next(m for m in at.metric if m.label == "Accuracy")
+    assert acc.delta == f"{expected['acc'] - pixels['acc']:+.3f} vs pixels"
+    word = "better" if expected["acc"] >= pixels["acc"] else "worse"
+    assert any(f"cluster **{word}** than raw pixels" in m.value for m in at.markdown)
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["codes", "raw pixels", "PCA (4 dims)"]
+    assert table.loc["Accuracy", "raw pixels"] == pytest.approx(pixels["acc"])
+    # one row of samples per non-empty cluster, and together the rows hold every point once
+    rows = [m.value for m in at.markdown if m.value.startswith("**cluster ")]
+    assert len(rows) == len(np.unique(clustering.run(z, y, 10, "kmeans").assign))
+    assert sum(int(r.split("  \n")[1].split()[0].replace(",", "")) for r in rows) == len(y)
+    assert len(at.get("image")) == 2 * len(rows)  # a decoded centroid per cluster, then one tile per row
+
+
+def test_k_method_and_split_drive_the_clustering(trained):
+    run, data = trained
+    at = open_page(PAGE, seeded(run))
+    at.slider(key="clusters.k").set_value(5)
+    at.radio(key="clusters.method").set_value("gmm")
+    at.radio(key="clusters.split").set_value("all").run()
+    assert not at.exception
+    x, y = data.split("all")
+    expected = clustering.run(encode_all(run.model, x), y, 5, "gmm").scores
+    assert metric(at, "Accuracy") == f"{expected['acc']:.3f}"
+    assert metric(at, "ARI") == f"{expected['ari']:.3f}"
+
+
+def test_umap_option_shows_progress_then_its_result(trained):
+    run, data = trained
+    at = open_page(PAGE, seeded(run))
+    at.radio(key="clusters.space").set_value("umap").run()
+    assert not at.exception
+    tasks = at.session_state["clusters.umap_tasks"]
+    (task,) = tasks.values()
+    if not task.done.is_set():  # cold numba: the page says what it is doing instead of freezing
+        assert any("points" in i.value and "s so far" in i.value for i in at.info)
+        assert not at.metric
+    assert task.done.wait(180) and task.error is None
+    at.run()
+    assert not at.exception
+    _, y = data.split("val")
+    expected = clustering.run(task.result, y, 10, "kmeans").scores
+    assert metric(at, "Accuracy") == f"{expected['acc']:.3f}"
+
+
+def test_unlabelled_data_shows_silhouette_only(tmp_path):
+    rng = np.random.default_rng(0)
+    x = np.clip(rng.normal(0.5, 0.2, (120, 6, 6)), 0, 1).astype(np.float32)
+    path = tmp_path / "unlabelled.npy"
+    np.save(path, x)
+    data = load_dataset(str(path))
+    assert data.y is None
+    run = Run.create("ae", data.shape, data.source, data.params, TrainConfig(epochs=1, batch_size=32),
+                     hidden=(16,), latent_dim=3)
+    train(run, data)
+    at = open_page(PAGE, seeded(run))
+    assert not at.exception
+    assert [m.label for m in at.metric] == ["Silhouette"]
+    assert any("no labels" in i.value for i in at.info)
+    z = encode_all(run.model, data.split("val")[0])
+    assert metric(at, "Silhouette") == f"{clustering.run(z, None, 10).scores['silhouette']:.3f}"
+
+
+def test_vector_data_compares_with_raw_inputs_and_draws_no_images():
+    data = load_dataset("moons", n=300)
+    run = Run.create("ae", data.shape, "moons", data.params, TrainConfig(epochs=1, batch_size=32), hidden=(16,),
+                     latent_dim=2)
+    train(run, data)
+    at = open_page(PAGE, seeded(run))
+    assert at.slider(key="clusters.k").value == 2  # two moons, two clusters
+    x, y = data.split("val")
+    finish_tasks(at, data, "val", 2, "kmeans", 2, x, y)
+    assert not at.exception
+    assert list(at.dataframe[0].value.columns) == ["codes", "raw inputs", "PCA (2 dims)"]
+    assert next(m for m in at.metric if m.label == "Accuracy").delta.endswith(" vs inputs")
+    assert not at.get("image")  # decoded centroids are a table of values instead
+    assert at.dataframe[1].value.shape == (2, 2)
