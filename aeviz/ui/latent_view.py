@@ -16,6 +16,7 @@ from aeviz.runs import Run
 from aeviz.ui.explore import Codes, class_name
 
 COLOURINGS = ("label", "K-Means cluster", "reconstruction error", "one latent dimension")
+METHOD_NAMES = {"raw": "raw code (2-D)", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 SHOW_CAP = 60  # images drawn for a selection (all selected rows go into the CSV)
 
 
@@ -30,8 +31,7 @@ class View:
 def projection_controls(page: str, k: int) -> tuple[str, dict]:
     """Method and its parameters; a 2-D code gets 'raw' as its first choice."""
     options = (["raw"] if k == 2 else []) + ["pca", "tsne", "umap"]
-    names = {"raw": "raw code (2-D)", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-    method = st.radio("Projection", options, key=f"{page}.method", horizontal=True, format_func=names.get)
+    method = st.radio("Projection", options, key=f"{page}.method", horizontal=True, format_func=METHOD_NAMES.get)
     params: dict = {}
     if method == "tsne":
         params["perplexity"] = st.slider("Perplexity (neighbourhood size)", 5, 100, 30, key=f"{page}.perplexity")
@@ -101,7 +101,7 @@ def _kmeans(run_id: str, epoch: int, split: str, k: int, _z: np.ndarray) -> np.n
 
 
 def figure(run: Run, codes: Codes, data: Dataset, view: View, split: str, colour: str, extra: dict):
-    title = f"{len(view.xy):,} points ({split} split) · {view.method}"
+    title = f"{len(view.xy):,} points ({split} split) · {METHOD_NAMES[view.method]}"
     if colour == "label":
         return plots.latent_scatter(view.xy, codes.y, data.classes, title, view.axis_titles)
     if colour == "K-Means cluster":

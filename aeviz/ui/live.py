@@ -87,8 +87,9 @@ def _controls(job: Job, view: JobView) -> None:
     c2.button("Stopping…" if stopping else "Stop", icon=":material/stop:", key="train.live.stop",
               on_click=job.stop, disabled=stopping, width="stretch",
               help="Stops after the current step; every finished epoch is already saved.")
-    c3.markdown(f"**{job.run.model_name}** on **{job.data.name}** · "
-                f"{_state_words(view.state, stopping, job.control.paused)}")
+    with c3.container(key="train.live.status"):
+        st.markdown(f"**{job.run.model_name}** on **{job.data.name}** · "
+                    f"{_state_words(view.state, stopping, job.control.paused)}")
 
 
 def _state_words(state_name: str, stopping: bool, paused: bool) -> str:
