@@ -11,7 +11,6 @@ import json
 import statistics
 import time
 
-import numpy as np
 import torch
 
 from aeviz.data import load_dataset

@@ -3,8 +3,7 @@ picture you draw."""
 
 import streamlit as st
 
-from aeviz.errors import InputError
-from aeviz.ui import denoise_view, draw_view, state
+from aeviz.ui import denoise_view, draw_view, explore
 from aeviz.ui.layout import page_header
 
 page_header(
@@ -18,20 +17,7 @@ page_header(
     r"\mathbb{E}\,\lVert x - g_\phi(f_\theta(\tilde x)) \rVert^2",
 )
 
-run = state.current_run()
-if run is None:
-    denoise_view.no_run()
-    st.stop()
-
-job = state.job_for(run)
-training = job is not None and job.active
-st.markdown(f"**Run** `{run.id}` · {run.describe()}" + (" · using its current weights while it trains" if training
-                                                          else ""))
-try:
-    data = state.run_data(run)
-except InputError as exc:
-    st.error(f"{exc} The run's data cannot be loaded, so it cannot be shown here.")
-    st.stop()
+run, data = explore.require_run("recon")
 x_val, y_val = data.split("val")
 x_val, y_val = x_val[:denoise_view.EVAL_MAX], None if y_val is None else y_val[:denoise_view.EVAL_MAX]
 

@@ -106,7 +106,7 @@ def test_a_drawing_on_white_paper_becomes_an_mnist_style_input():
     assert x.shape == (1, 28, 28) and x.dtype == np.float32 and 0.0 <= x.min() and x.max() <= 1.0
     assert x[0, 0, 0] == 0.0 and x.max() > 0.9, "the white background is inverted to black, the ink to white"
     rows, cols = np.flatnonzero(x[0].max(1) > lab.INK), np.flatnonzero(x[0].max(0) > lab.INK)
-    assert rows[-1] - rows[0] + 1 <= 21, "the ink fits the 20-pixel box (one pixel of resampling halo)"
+    assert rows[-1] - rows[0] + 1 <= 21 and cols[-1] - cols[0] + 1 <= 21, "the ink fits the 20-pixel box"
     ys, xs = np.mgrid[:28, :28]
     m = x[0]
     assert abs((ys * m).sum() / m.sum() - 13.5) <= 0.6 and abs((xs * m).sum() / m.sum() - 13.5) <= 0.6

@@ -199,7 +199,7 @@ def test_a_run_still_training_is_read_between_its_steps(monkeypatch):
     try:
         at = _open(live)
         assert not at.exception and not at.error
-        assert any("current weights while it trains" in m.value for m in at.markdown)
+        assert any("still training: these views use its current weights" in c.value for c in at.caption)
         assert len(at.metric) == 8 and "recon.curve" in [c.key for c in at.get("plotly_chart")]
     finally:
         job.stop()

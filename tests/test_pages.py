@@ -1,6 +1,5 @@
 """Every page launches without an exception: from a fresh session, and with a trained run as the current run."""
 
-from pathlib import Path
 
 import pytest
 

@@ -8,7 +8,6 @@ arrays are cached by run id + epoch + settings (the model and arrays are passed 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,27 +38,6 @@ class Settings:
 
 def run_label(run: Run) -> str:
     return f"{run.model_name} · epoch {run.epoch} · {run.id[-4:]}"
-
-
-# -- no run yet -------------------------------------------------------------------------------------------------------
-def no_run() -> None:
-    """Explain what is missing, link to Train, and offer the runs saved on disk."""
-    st.warning("There is no run to look at yet: this page needs a trained model.", icon=":material/info:")
-    st.page_link("pages/train.py", label="Train a model first", icon=":material/model_training:")
-    rows = [r for r in runs.list_runs(state.runs_dir()) if r["error"] is None]
-    if not rows:
-        return
-    st.markdown("…or load a run saved earlier (newest first):")
-    paths = {str(r["path"]): r for r in rows}
-    pick = st.selectbox("Saved run", list(paths), key="recon.saved", format_func=lambda p: (
-        f"{paths[p]['model']} · {paths[p]['dataset']} · epoch {paths[p]['epoch']} · {Path(p).name}"))
-    if st.button("Load this run", type="primary", icon=":material/folder_open:", key="recon.load"):
-        try:
-            state.load_saved_run(Path(pick))
-        except InputError as exc:
-            st.error(str(exc))
-            return
-        st.rerun()
 
 
 # -- controls ---------------------------------------------------------------------------------------------------------
