@@ -16,6 +16,7 @@ from aeviz.errors import InputError
 from aeviz.projections import pca_2d
 
 METHODS = ("pca", "tsne", "umap")
+NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 _warm = threading.Event()  # set once UMAP has been fitted in this process (numba compiled)
 _warm_lock = threading.Lock()
 
@@ -87,7 +88,7 @@ class EmbeddingTask:
         try:
             self.result = embed(self.z, self.method, self.seed, **self.params)
         except Exception as exc:  # reported on the page, never lost
-            self.error = f"{self.method} failed: {type(exc).__name__}: {exc}"
+            self.error = f"{NAMES[self.method]} failed: {type(exc).__name__}: {exc}"
         finally:
             self.finished = time.monotonic()
             self.done.set()
@@ -98,8 +99,8 @@ class EmbeddingTask:
 
     def status(self) -> str:
         if self.done.is_set():
-            return self.error or f"{self.method} of {len(self.z):,} points took {self.elapsed:.1f} s"
+            return self.error or f"{NAMES[self.method]} of {len(self.z):,} points took {self.elapsed:.1f} s"
         if self.cold:
             return (f"UMAP is compiling its numba code (first time in this server, about a minute on 2 cores), "
                     f"then embedding {len(self.z):,} points: {self.elapsed:.0f} s so far")
-        return f"{self.method} is embedding {len(self.z):,} points: {self.elapsed:.0f} s so far"
+        return f"{NAMES[self.method]} is embedding {len(self.z):,} points: {self.elapsed:.0f} s so far"

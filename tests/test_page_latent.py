@@ -54,7 +54,7 @@ def test_colourings(state4, colour):
 def test_tsne_runs_in_the_background_then_shows(state4):
     at = open_page("pages/latent.py", state4)
     at.radio(key="latent.method").set_value("tsne").run()
-    assert any("t-SNE" in i.value or "tsne is embedding" in i.value for i in at.info)
+    assert any("t-SNE is embedding 60 points" in i.value for i in at.info)
     run_id = state4["state.current_run"]
     task = at.session_state[f"latent.task.{run_id}.2.val.tsne.{[('perplexity', 30)]}"]
     assert task.done.wait(120)

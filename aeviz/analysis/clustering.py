@@ -37,7 +37,9 @@ def cluster(features: np.ndarray, k: int, method: str = "kmeans", seed: int = 0)
         km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(feats)
         return km.labels_, km.cluster_centers_
     if method == "gmm":
-        gm = GaussianMixture(n_components=k, covariance_type="full", reg_covar=1e-4, random_state=seed,
+        # Full covariances cost O(D^3) per component: fine for codes, far too slow for 784 raw pixels.
+        cov = "full" if feats.shape[1] <= 64 else "diag"
+        gm = GaussianMixture(n_components=k, covariance_type=cov, reg_covar=1e-4, random_state=seed,
                              n_init=2).fit(feats)
         return gm.predict(feats), gm.means_
     raise InputError(f"Unknown clustering method {method!r}. Choose one of ['gmm', 'kmeans'].")

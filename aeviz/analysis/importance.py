@@ -7,6 +7,8 @@ the encoder's first-layer filters. For the linear model: its subspace against PC
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from scipy.linalg import subspace_angles
@@ -49,7 +51,10 @@ def latent_table(model: AutoEncoder, x: np.ndarray, y: np.ndarray | None, seed: 
     z = encode_all(model, x)
     table = {"dim": np.arange(z.shape[1]), "variance": z.var(0), "ablation_mse": ablation(model, x, z)}
     if y is not None and len(np.unique(y)) > 1:
-        f, _ = f_classif(z, y)
+        with warnings.catch_warnings():  # a dead (constant) unit has no F statistic: reported as 0 below
+            warnings.simplefilter("ignore", category=RuntimeWarning)
+            warnings.simplefilter("ignore", category=UserWarning)
+            f, _ = f_classif(z, y)
         table["anova_f"] = np.nan_to_num(f, nan=0.0)
         table["mutual_info"] = mutual_info_classif(z, y, random_state=seed)
     kl = getattr(model, "extra_metrics", None)
