@@ -62,8 +62,8 @@ def controls(data: Dataset, n: int) -> Settings:
                   help="Defaults to the number of classes; try more to see classes split into styles.")
     method = c2.radio("Method", list(METHODS), format_func=METHODS.get, key=f"{PAGE}.method",
                       help="K-Means: round clusters of equal spread. Gaussian mixture: each cluster its own "
-                           "ellipsoid (full covariance on codes; diagonal on raw pixels, where full is too slow), which can "
-                           "follow stretched clusters.")
+                           "ellipsoid (full covariance on codes; diagonal on raw pixels, where full is too slow), "
+                           "which can follow stretched clusters.")
     space = c3.radio("Cluster in", list(SPACES), format_func=SPACES.get, key=f"{PAGE}.space")
     if space == "umap":
         c3.caption("UMAP keeps each point's nearest neighbours together and pulls separate groups apart, so "
