@@ -116,7 +116,7 @@ def image_rows(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray, captions: 
     h, w = clean.shape[-2:]
     scale = int(np.clip(880 // (len(clean) * (w + 1)), 1, 8))
     for name, imgs in (("Original", clean), ("Noisy input", noisy), ("Reconstruction", rec)):
-        c = st.columns([1, 8], vertical_alignment="center")
+        c = st.columns([1.4, 8], vertical_alignment="center")  # wide enough for "Reconstruction"
         c[0].markdown(f"**{name}**")
         c[1].image(plots.tile(imgs, cols=len(imgs), scale=scale))
     st.caption("Columns, left to right: " + " · ".join(captions))

@@ -45,7 +45,7 @@ def sidebar() -> None:
             st.markdown("**Run:** none yet. Train one on the *Train* page.")
         else:
             # While its job is active the run line refreshes itself; a finished run needs no timer.
-            st.fragment(run_every=2.0 if job is not None and job.active else None)(_run_line)()
+            st.fragment(run_every=1.0 if job is not None and job.active else None)(_run_line)()
         st.markdown(f"**Device:** {', '.join(devices.available())}")
         st.caption(f"Runs are saved in `{state.runs_dir()}`")
 
@@ -57,6 +57,6 @@ def _run_line() -> None:
     job = state.job_for(run)
     status = job.state if job is not None else run.status
     until = job.until if job is not None else run.train_config.epochs
-    st.markdown(f"**Run:** `{run.model_name}` · epoch {run.epoch}/{until} · {status}")
+    st.markdown(f"**Run:** `{run.model_name}` · {run.epoch} of {until} epochs done · {status}")
     if job is not None and job.state == "queued":
         st.caption(f"Queued: position {state.job_manager().queue_position(job)} in line.")
