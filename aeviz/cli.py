@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -207,7 +208,11 @@ def cmd_app(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parents[1] / "app.py"
     if not app.is_file():
         raise InputError(f"{app} is missing: install aeviz from its source folder (pip install -e .).")
-    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args])
+    # Streamlit reads .streamlit/config.toml from its working folder: start it beside app.py, and keep runs where
+    # the user asked for the app (./runs unless $AEVIZ_RUNS says otherwise).
+    env = {**os.environ, "AEVIZ_RUNS": str(Path(os.environ.get("AEVIZ_RUNS", "runs")).resolve())}
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args],
+                           cwd=app.parent, env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -240,14 +245,18 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("runs", help="list the runs saved under a folder")
     r.add_argument("dir", nargs="?", default="runs")
     r.set_defaults(fn=cmd_runs)
-    a = sub.add_parser("app", help="start the Streamlit app")
-    a.add_argument("streamlit_args", nargs=argparse.REMAINDER)
+    a = sub.add_parser("app", help="start the Streamlit app (other options go to streamlit, e.g. --server.port 8502)")
     a.set_defaults(fn=cmd_app)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "app":
+        args.streamlit_args = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.fn(args)
     except InputError as exc:

@@ -120,3 +120,26 @@ def test_installed_entry_point_runs(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "aeviz.cli", "evaluate", str(tmp_path / "missing")],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no such run folder" in proc.stderr
+
+
+def test_app_passes_streamlit_options_and_starts_beside_app_py(monkeypatch, tmp_path):
+    import aeviz.cli as cli_module
+    calls = {}
+
+    def fake_call(cmd, cwd, env):
+        calls.update(cmd=cmd, cwd=cwd, env=env)
+        return 0
+
+    monkeypatch.setattr(cli_module.subprocess, "call", fake_call)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AEVIZ_RUNS", raising=False)
+    assert main(["app", "--server.port", "8502"]) == 0
+    assert calls["cmd"][-4:] == ["run", str(cli_module.Path(cli_module.__file__).resolve().parents[1] / "app.py"),
+                                 "--server.port", "8502"]
+    assert (calls["cwd"] / ".streamlit" / "config.toml").is_file()  # so the app's settings apply
+    assert calls["env"]["AEVIZ_RUNS"] == str(tmp_path / "runs")
+
+
+def test_unknown_options_outside_app_are_refused(capsys):
+    code, _, err = cli(capsys, "models", "--colour")
+    assert code == 2 and "unrecognized arguments: --colour" in err and len(err.strip().splitlines()) == 1
