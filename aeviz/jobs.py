@@ -99,8 +99,8 @@ class Job:
             if self.state == "paused":
                 self.state = "running"
 
-    def stop(self) -> None:
-        self.control.stop()
+    def stop(self, reason: str = "by the user") -> None:
+        self.control.stop(reason)
         with self.lock:
             if self.state == "queued":
                 self.state, self.message = "stopped", "Removed from the queue before it started."
@@ -226,7 +226,7 @@ class JobManager:
     def stop_owner(self, owner: str) -> None:
         """Stop every active job of `owner` (a closed browser tab)."""
         for job in self.active_jobs(owner):
-            job.stop()
+            job.stop("after its browser tab was closed")
 
     def _ordered_queue(self) -> list[Job]:
         """Queued jobs, the owner served longest ago first; FIFO within an owner."""

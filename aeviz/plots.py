@@ -106,6 +106,7 @@ def latent_scatter(xy: np.ndarray, labels: np.ndarray | None = None, classes: Se
             name = classes[int(c)] if classes else str(int(c))
             fig.add_trace(go.Scattergl(x=[None], y=[None], mode="markers", name=name,
                                        marker=dict(color=PALETTE[int(c) % len(PALETTE)], size=8)))
+    # Lasso by default; in zoom or pan mode Streamlit lets a click select one point.
     fig.update_layout(title=title, xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], dragmode="lasso",
                       **{**LAYOUT, "height": 420})
     return fig

@@ -28,6 +28,7 @@ class Control:
 
     def __init__(self) -> None:
         self._stop = threading.Event()
+        self.reason = "by the user"
         self._go = threading.Event()
         self._go.set()
 
@@ -37,7 +38,9 @@ class Control:
     def resume(self) -> None:
         self._go.set()
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "by the user") -> None:
+        """Stop between steps; `reason` completes "Stopped ... during epoch N." in the run's message."""
+        self.reason = reason
         self._stop.set()
         self._go.set()
 
@@ -146,7 +149,7 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
         window_start, window_seen = time.perf_counter(), 0
         for step in range(steps):
             if control.stopped:
-                status, message = "stopped", f"Stopped by the user during epoch {epoch + 1}."
+                status, message = "stopped", f"Stopped {control.reason} during epoch {epoch + 1}."
                 break
             window_start += control.wait()  # paused time does not count
             xb = x_train[order[step * bs:(step + 1) * bs]]

@@ -7,6 +7,7 @@ temp folder) so a person can look at what the app showed.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -60,16 +61,18 @@ def shots(tmp_path_factory) -> Path:
 def server(tmp_path_factory):
     """A fresh server: the first URL it sees is the test's deep link."""
     port = _free_port()
-    env = {**os.environ, "AEVIZ_RUNS": str(tmp_path_factory.mktemp("runs")),
-           "AEVIZ_CACHE": str(tmp_path_factory.mktemp("cache"))}
+    runs_dir = tmp_path_factory.mktemp("runs")
+    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(tmp_path_factory.mktemp("cache")),
+           "AEVIZ_GRACE_S": "1"}
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
+                             "--server.headless", "true", "--server.address", "127.0.0.1",
+                             "--server.disconnectedSessionTTL", "2"],  # a closed tab is released quickly
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc)
-        yield url
+        yield url, runs_dir
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -77,15 +80,20 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pg = browser.new_page(viewport={"width": 1440, "height": 1000})
-        pg.set_default_timeout(60_000)
-        yield pg
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    pg = browser.new_page(viewport={"width": 1440, "height": 1000})
+    pg.set_default_timeout(60_000)
+    return pg
 
 
 def key(k: str) -> str:
@@ -97,10 +105,10 @@ def chart_prints(pg, keys: list[str]) -> dict[str, str | None]:
     """Element key -> a fingerprint of that Plotly chart's title and data (None while it is not drawn)."""
     return pg.evaluate("""keys => Object.fromEntries(keys.map(k => {
         const el = document.querySelector('.st-key-' + k.replaceAll('.', '-') + ' .js-plotly-plot');
-        if (!el || !el.data) return [k, null];
+        if (!el || !el._fullData) return [k, null];  // _fullData: decoded arrays (data may hold base64 "bdata")
         const title = el.layout && el.layout.title ? JSON.stringify(el.layout.title.text || el.layout.title) : '';
-        return [k, title + JSON.stringify(el.data.map(t => [t.x ? Array.from(t.x).slice(-50) : null,
-                                                            t.y ? Array.from(t.y).slice(-50) : null]))];
+        return [k, title + JSON.stringify(el._fullData.map(t => [t.x ? Array.from(t.x).slice(-50) : null,
+                                                                 t.y ? Array.from(t.y).slice(-50) : null]))];
     }))""", keys)
 
 
@@ -109,7 +117,7 @@ def no_exception(pg) -> None:
 
 
 def test_deep_link_first_shows_the_page_and_the_shared_sidebar(page, server, shots):
-    page.goto(f"{server}/train")
+    page.goto(f"{server[0]}/train")
     page.get_by_role("heading", name="Train").first.wait_for()
     sidebar = page.locator('[data-testid="stSidebar"]')
     for label in ("Start here", "Data", "Train", "Latent space", "Clusters", "Anomalies"):
@@ -135,13 +143,20 @@ def click_until(pg, k: str, done_selector: str, tries: int = 5) -> None:
     target.wait_for(timeout=1_000)
 
 
-def test_live_training_updates_and_obeys_pause_resume_stop(page, server, shots):
-    epochs = page.locator(key("train.fit.epochs")).locator("input")
-    if not epochs.is_visible():  # the settings expander starts open in a fresh session
-        page.get_by_text("Settings: the model and its training").first.click()
-    epochs.fill("60")  # long enough that it is still running when we stop it
+def set_epochs(pg, n: int) -> None:
+    """Type the number of epochs into the training settings (open in a fresh session; opened if closed)."""
+    epochs = pg.locator(key("train.fit.epochs")).locator("input")
+    try:
+        epochs.wait_for(timeout=15_000)  # the page may still be drawing: do not toggle the expander too early
+    except Exception:  # playwright's TimeoutError: the settings expander is closed
+        pg.get_by_text("Settings: the model and its training").first.click()
+    epochs.fill(str(n))
     epochs.press("Enter")
-    page.wait_for_function("() => document.querySelector('.st-key-train-fit-epochs input').value === '60'")
+    pg.wait_for_function(f"() => document.querySelector('.st-key-train-fit-epochs input').value === '{n}'")
+
+
+def test_live_training_updates_and_obeys_pause_resume_stop(page, server, shots):
+    set_epochs(page, 60)  # long enough that it is still running when we stop it
     page.locator(key("train.start")).locator("button").first.click()
     keys = ["train.live.loss", "train.live.latent"]
     seen: dict[str, list[str]] = {k: [] for k in keys}
@@ -194,3 +209,53 @@ def test_lasso_on_the_latent_page_shows_the_selected_images(page, server, shots)
     selected.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "06-latent-selection.png"), full_page=True)
     no_exception(page)
+
+
+def test_clicking_one_point_shows_its_nearest_neighbours(page, server, shots):
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Data", exact=True).click()  # leaving the page forgets the lasso selection
+    page.get_by_role("heading", name="Data").first.wait_for()
+    sidebar.get_by_text("Latent space", exact=True).click()
+    chart = page.locator(key("latent.chart.pca"))
+    chart.locator(".js-plotly-plot").wait_for()
+    chart.hover()
+    chart.locator('.modebar-btn[data-val="pan"]').first.click()  # in lasso mode a click does not select
+    # Where point 0 is drawn, from Plotly's own axis mapping, relative to the page.
+    where = page.wait_for_function("""() => {
+        const gd = document.querySelector('.st-key-latent-chart-pca .js-plotly-plot');
+        if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis || !gd._fullData) return null;
+        const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+        const fl = gd._fullLayout, t = gd._fullData[0];  // decoded arrays (data holds base64 "bdata")
+        const x = box.left + fl.xaxis.l2p(t.x[0]), y = box.top + fl.yaxis.l2p(t.y[0]);
+        return Number.isFinite(x) && Number.isFinite(y) ? [x, y] : null;
+    }""")
+    x, y = where.json_value()
+    page.mouse.click(x, y)
+    found = page.locator("text=and its 8 nearest neighbours >> visible=true").first
+    found.wait_for()
+    assert "Point #" in found.inner_text()
+    found.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "07-latent-neighbours.png"), full_page=True)
+    no_exception(page)
+
+
+def test_closing_the_tab_stops_its_job_after_the_grace_period(browser, server):
+    url, runs_dir = server
+    before = {p.name for p in runs_dir.iterdir()}
+    tab = browser.new_context().new_page()
+    tab.set_default_timeout(60_000)
+    tab.goto(f"{url}/train")
+    set_epochs(tab, 500)
+    tab.locator(key("train.start")).locator("button").first.click()
+    tab.locator(key("train.live.pause")).wait_for()
+    tab.context.close()  # the tab goes away mid-training
+    deadline = time.monotonic() + 90
+    message = ""
+    while time.monotonic() < deadline and "browser tab was closed" not in message:
+        new = [p for p in runs_dir.iterdir() if p.name not in before and (p / "config.json").is_file()]
+        if new:
+            message = json.loads((new[0] / "config.json").read_text()).get("message", "")
+        time.sleep(0.5)  # polling the run folder the server writes; the assertion is on its content
+    assert "Stopped after its browser tab was closed" in message, message
+    saved = json.loads((new[0] / "config.json").read_text())
+    assert 0 < saved["epoch"] < 500

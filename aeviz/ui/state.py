@@ -22,7 +22,8 @@ from aeviz.errors import InputError
 from aeviz.jobs import Job, JobManager
 
 DEFAULT_DATA: tuple[str, dict[str, Any]] = ("mnist", {})
-GRACE_S = 120.0  # a closed tab's jobs stop after this long (a reload within it keeps them)
+# A closed tab's jobs stop after this long; reopening the run from the runs list within it adopts the job instead.
+GRACE_S = float(os.environ.get("AEVIZ_GRACE_S", "60"))  # after Streamlit's own 120 s session TTL
 
 
 def runs_dir() -> Path:
