@@ -13,7 +13,7 @@ page_header(
     "look alike get nearby codes, so classes show up as clusters. Codes wider than two numbers need a projection "
     "to be drawn: PCA keeps straight-line distances, t-SNE and UMAP keep neighbourhoods.",
     "colour by *reconstruction error* and lasso the bright points: they are the digits the model finds hardest. "
-    "Then click one point to see its nearest neighbours in the full code.",
+    "Then switch to zoom or pan (top right) and click one point to see its nearest neighbours in the full code.",
 )
 
 run, data = explore.require_run("latent")

@@ -234,6 +234,8 @@ def test_clicking_one_point_shows_its_nearest_neighbours(page, server, shots):
     found = page.locator("text=and its 8 nearest neighbours >> visible=true").first
     found.wait_for()
     assert "Point #" in found.inner_text()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')].length >= 9 && "
+                           "[...document.querySelectorAll('[data-testid=\"stImage\"] img')].every(i => i.complete)")
     found.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "07-latent-neighbours.png"), full_page=True)
     no_exception(page)
