@@ -22,7 +22,7 @@ from aeviz.data import DATASETS, load_dataset
 from aeviz.errors import InputError
 from aeviz.evaluation import evaluate
 from aeviz.models import MODELS, model_class
-from aeviz.training import Control, EndEvent, EpochEvent, StepEvent, fit
+from aeviz.training import Control, EndEvent, EpochEvent, StepEvent, check_trainable, fit
 from aeviz.training_config import TrainConfig
 
 
@@ -93,14 +93,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     data_params = {k: _guess(v) for k, v in _key_values(args.data_param, "--data-param").items()}
     if args.resume:
         run = runs.load(out)
+        if args.epochs is not None and args.epochs < 1:
+            raise InputError(f"--epochs with --resume is the number of extra epochs, at least 1. Got {args.epochs}.")
         more = args.epochs or run.train_config.epochs
         args.epochs = None
         run.train_config = _train_config(args, run.train_config)
         until = run.epoch + more
         data = load_dataset(run.data_source, **run.data_params)
+        runs.check_data_shape(run, data.shape)
     else:
         if (out / "config.json").exists():
             raise InputError(f"{out} already holds a run; pick another --out, or add --resume to train it further.")
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise InputError(f"{out} exists and is not an empty folder; --out needs a new or empty folder.")
         data = load_dataset(args.data, **data_params)
         run = runs.Run.create(args.model, data.shape, data.source, data.params, _train_config(args, None),
                               **_model_params(args))
@@ -111,6 +116,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train_loop(run: runs.Run, data, out: Path, until: int) -> int:
+    check_trainable(data)
     print(f"training {run.model_name} on {data.name} ({len(data.train_idx)} train / {len(data.val_idx)} val, "
           f"shape {data.shape}) for epochs {run.epoch + 1}..{until} -> {out}", file=sys.stderr)
     control = Control()
@@ -156,6 +162,7 @@ def _new_bar(old: tqdm | None, event: StepEvent) -> tqdm:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     run = runs.load(args.run_dir)
     train_data = load_dataset(run.data_source, **run.data_params)
+    runs.check_data_shape(run, train_data.shape)
     if args.data:
         eval_data = load_dataset(args.data)
         if tuple(eval_data.shape) != tuple(run.input_shape):

@@ -44,7 +44,8 @@ def embed(z: np.ndarray, method: str = "pca", seed: int = 0, **params) -> np.nda
         return pca_2d(z)[0]
     if method == "tsne":
         from sklearn.manifold import TSNE
-        return TSNE(n_components=2, perplexity=params.get("perplexity", 30), init="pca", random_state=seed,
+        init = "pca" if z.shape[1] >= 2 else "random"  # a PCA start needs two dimensions
+        return TSNE(n_components=2, perplexity=params.get("perplexity", 30), init=init, random_state=seed,
                     learning_rate="auto").fit_transform(z)
     import umap  # slow import (numba): only when asked for
 

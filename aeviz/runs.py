@@ -13,6 +13,7 @@ Loading never unpickles: JSON and safetensors only, every field validated.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -39,6 +40,7 @@ FORMAT = "aeviz-run"
 FORMAT_VERSION = 1
 MAX_JSON_BYTES = 20_000_000  # a history of 10,000 epochs is ~5 MB
 FILES = ("config.json", "model.safetensors", "history.json")
+_REVISIONS = itertools.count(1)  # process-wide: every weight state of every Run gets its own number
 
 
 def new_id(model_name: str) -> str:
@@ -65,6 +67,9 @@ class Run:
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     path: Path | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    # Changes whenever the weights are published (an epoch ends, training ends, weights are restored): caches of
+    # derived views key on it, so they never serve results of older weights.
+    revision: int = field(default_factory=lambda: next(_REVISIONS))
 
     def __post_init__(self) -> None:
         self.id = self.id or new_id(self.model_name)
@@ -79,6 +84,10 @@ class Run:
             torch.manual_seed(train_config.seed)
             model = build(model_name, tuple(input_shape), **model_params)
         return cls(model_name, model, train_config, data_source, dict(data_params or {}))
+
+    def touch(self) -> None:
+        """Mark the weights as changed (call with `lock` held)."""
+        self.revision = next(_REVISIONS)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -105,6 +114,13 @@ class Run:
             "versions": {"aeviz": aeviz.__version__, "torch": torch.__version__, "numpy": np.__version__,
                          "python": platform.python_version()},
         }
+
+
+def check_data_shape(run: Run, shape: tuple[int, ...]) -> None:
+    """Refuse data whose samples do not have the shape the run's model takes (e.g. its file changed since)."""
+    if tuple(shape) != tuple(run.input_shape):
+        raise InputError(f"The run's data {run.data_source!r} has shape {tuple(shape)}, but its model takes "
+                         f"{run.input_shape}; the data changed since training. Use a run trained on this data.")
 
 
 # -- saving -------------------------------------------------------------------------------------------------------
@@ -170,6 +186,8 @@ def _json_default(value: Any) -> Any:
 def _swap_in(tmp: Path, target: Path) -> None:
     """Replace `target` by `tmp` with renames; `_recover` finishes the job if we die between the two."""
     if target.exists():
+        if not (target / "config.json").is_file():  # never replace (and delete) a folder that is not a run
+            raise InputError(f"{target} exists and is not an aeviz run; save the run to a new or empty folder.")
         old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
         os.rename(target, old)
         os.rename(tmp, target)
@@ -195,6 +213,8 @@ def _read_json(path: Path, what: str) -> Any:
         raise InputError(f"{path}: {what} is larger than {MAX_JSON_BYTES // 1_000_000} MB; this is not an aeviz run.")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:  # caught between the two renames of a save
+        raise InputError(f"{path.parent}: the run is being saved right now; try again.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: {what} is corrupt ({exc.__class__.__name__}); the run cannot be loaded.") from None
 
@@ -269,7 +289,7 @@ def list_runs(root: str | Path) -> list[dict[str, Any]]:
             _check_config(config, folder)
             rows.append({"path": folder, "id": config["id"], "model": config["model"].get("name"),
                          "dataset": config["dataset"].get("source"), "epoch": config["epoch"],
-                         "status": config.get("status"), "created": config.get("created", ""), "error": None})
+                         "status": config.get("status"), "created": str(config.get("created", "")), "error": None})
         except InputError as exc:
             rows.append({"path": folder, "id": folder.name, "model": None, "dataset": None, "epoch": 0,
                          "status": "broken", "created": "", "error": str(exc)})

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from aeviz import devices
+from aeviz.errors import InputError
 from aeviz.metrics import psnr_from_mse
 from aeviz.runs import Run
 
@@ -114,10 +115,18 @@ def evaluate_losses(model: torch.nn.Module, x: torch.Tensor) -> dict[str, float]
     return metrics
 
 
+def check_trainable(data) -> None:
+    """Training needs at least one training and one validation sample."""
+    if len(data.train_idx) == 0 or len(data.val_idx) == 0:
+        raise InputError(f"{data.name} has {len(data.x)} sample(s); training needs at least 2 (one to train on, "
+                         "one to validate). Use more data.")
+
+
 def fit(run: Run, data, control: Control | None = None, until: int | None = None) -> Iterator[Event]:
     """Train `run` on `data` (an aeviz Dataset) up to epoch `until` (default: the run's configured epochs)."""
     control = control or Control()
     cfg = run.train_config
+    check_trainable(data)
     device = devices.resolve(cfg.device)
     if device.type == "cpu" and cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
@@ -179,17 +188,19 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
                                 rate, elapsed, remaining / rate if rate > 0 else math.inf)
                 sums, window_start, window_seen = {}, time.perf_counter(), 0
         if status == "failed":
-            _restore(model, last_good)
+            with run.lock:
+                _restore(model, last_good)
+                run.touch()
             message = (f"Training stopped in epoch {epoch + 1}: the loss became NaN or infinite. The weights of the "
                        f"last good epoch ({epoch}) were kept. Try a lower learning rate (now {cfg.lr:g}).")
             break
         if status == "stopped":
             break
         metrics = {f"train_{k}": float(v) / n for k, v in epoch_sums.items()}
-        val = evaluate_losses(model, x_val)
-        metrics.update({f"val_{k}": v for k, v in val.items()})
-        with run.lock, torch.no_grad():
+        with run.lock, torch.no_grad():  # a page reading the model must not switch it to train mode meanwhile
+            val = evaluate_losses(model, x_val)
             extra = model.extra_metrics(x_val[:EVAL_CHUNK])
+        metrics.update({f"val_{k}": v for k, v in val.items()})
         metrics.update({"epoch": epoch + 1, "time_s": round(elapsed, 3),
                         "samples_per_s": seen / elapsed if elapsed > 0 else 0.0, **extra})
         is_best = val["loss"] < best_loss
@@ -200,6 +211,7 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
             run.epoch = epoch + 1
             run.best_epoch = epoch + 1 if is_best else run.best_epoch
             run.optimizer_state = optimizer.state_dict()
+            run.touch()
         yield EpochEvent(epoch + 1, metrics, is_best, note)
     if status != "failed" and best_state is not None:
         with run.lock:
@@ -207,6 +219,7 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
     with run.lock:
         run.status, run.message = status, message
         run.optimizer_state = optimizer.state_dict()
+        run.touch()  # a stop mid-epoch or the best-weights restore changed what the model computes
     yield EndEvent(status, message, {"best_epoch": run.best_epoch, "elapsed_s": elapsed,
                                      "samples_per_s": seen / elapsed if elapsed > 0 else 0.0})
 

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from aeviz import runs
@@ -143,3 +144,34 @@ def test_app_passes_streamlit_options_and_starts_beside_app_py(monkeypatch, tmp_
 def test_unknown_options_outside_app_are_refused(capsys):
     code, _, err = cli(capsys, "models", "--colour")
     assert code == 2 and "unrecognized arguments: --colour" in err and len(err.strip().splitlines()) == 1
+
+
+def test_out_must_be_new_or_empty_and_nothing_there_is_deleted(tmp_path, capsys):
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.txt").write_text("years of work")
+    code, _, err = cli(capsys, "train", "--data", "moons", "--data-param", "n=200", "--epochs", "1", "--out", str(out))
+    assert code == 2 and "not an empty folder" in err
+    assert (out / "chapter1.txt").read_text() == "years of work"
+
+
+def test_a_run_whose_data_changed_shape_is_refused(tmp_path, capsys):
+    data = tmp_path / "d.npy"
+    np.save(data, np.random.default_rng(0).random((200, 6)).astype(np.float32))
+    code, _, _ = cli(capsys, "train", "--data", str(data), "--hidden", "8", "--latent-dim", "2", "--epochs", "1",
+                     "--out", str(tmp_path / "r"))
+    assert code == 0
+    np.save(data, np.random.default_rng(0).random((200, 5)).astype(np.float32))
+    for argv in (["evaluate", str(tmp_path / "r")], ["train", "--out", str(tmp_path / "r"), "--resume"]):
+        code, _, err = cli(capsys, *argv)
+        assert code == 2 and "has shape (5,), but its model takes (6,)" in err and "Traceback" not in err
+
+
+def test_resume_needs_at_least_one_more_epoch(trained_run, capsys):
+    code, _, err = cli(capsys, "train", "--out", str(trained_run), "--resume", "--epochs", "-3")
+    assert code == 2 and "at least 1" in err
+
+
+def test_one_sample_is_too_few_to_train(tmp_path, capsys):
+    code, _, err = cli(capsys, "train", "--data", "mnist", "--data-param", "limit=1", "--out", str(tmp_path / "r"))
+    assert code == 2 and "at least 2" in err and len(err.strip().splitlines()) == 1

@@ -55,8 +55,8 @@ def test_tsne_runs_in_the_background_then_shows(state4):
     at = open_page("pages/latent.py", state4)
     at.radio(key="latent.method").set_value("tsne").run()
     assert any("t-SNE is embedding 60 points" in i.value for i in at.info)
-    run_id = state4["state.current_run"]
-    task = at.session_state[f"latent.task.{run_id}.2.val.tsne.{[('perplexity', 30)]}"]
+    run = state4["state.runs"][state4["state.current_run"]]
+    task = at.session_state[f"latent.task.{run.id}.{run.revision}.val.tsne.{[('perplexity', 30)]}"]
     assert task.done.wait(120)
     at.run()
     assert not at.exception

@@ -141,3 +141,32 @@ def test_list_and_delete(trained, tmp_path):
     assert not (tmp_path / "good").exists()
     with pytest.raises(InputError, match="nothing was deleted"):
         runs.delete(tmp_path)
+
+
+def test_saving_never_replaces_a_folder_that_is_not_a_run(trained, tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("mine")
+    with pytest.raises(InputError, match="not an aeviz run"):
+        runs.save(trained[0], folder)
+    assert (folder / "keep.txt").read_text() == "mine"
+
+
+def test_list_runs_survives_a_foreign_created_field(trained, tmp_path):
+    path = runs.save(trained[0], tmp_path / "r")
+    config = json.loads((path / "config.json").read_text())
+    config["created"] = 5
+    (path / "config.json").write_text(json.dumps(config))
+    runs.save(trained[0], tmp_path / "s")
+    assert {r["path"].name for r in runs.list_runs(tmp_path)} == {"r", "s"}
+
+
+def test_revision_changes_when_weights_are_published():
+    data = toy_images()
+    run = Run.create("ae", data.shape, "toy", train_config=TrainConfig(epochs=2, batch_size=32), hidden=(8,),
+                     latent_dim=2)
+    other = Run.create("ae", data.shape, "toy", hidden=(8,), latent_dim=2)
+    seen = [run.revision]
+    for event in __import__("aeviz.training", fromlist=["fit"]).fit(run, data):
+        seen.append(run.revision)
+    assert len(set(seen)) >= 3 and run.revision != other.revision  # per epoch, at the end, unique per run

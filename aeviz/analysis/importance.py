@@ -56,7 +56,8 @@ def latent_table(model: AutoEncoder, x: np.ndarray, y: np.ndarray | None, seed: 
             warnings.simplefilter("ignore", category=UserWarning)
             f, _ = f_classif(z, y)
         table["anova_f"] = np.nan_to_num(f, nan=0.0)
-        table["mutual_info"] = mutual_info_classif(z, y, random_state=seed)
+        if np.bincount(y).max() >= 2:  # its nearest-neighbour estimate needs two members in some class
+            table["mutual_info"] = mutual_info_classif(z, y, random_state=seed)
     kl = getattr(model, "extra_metrics", None)
     if model.__class__.__name__ == "VAE" and kl is not None:
         with torch.no_grad():

@@ -41,20 +41,20 @@ class OOD:
 
 # -- cached computations ------------------------------------------------------------------------------------------
 @st.cache_data(max_entries=16, show_spinner=False)
-def _error_maps(run_id: str, epoch: int, rows: tuple[int, ...], _run: Run, _x: np.ndarray) -> np.ndarray:
+def _error_maps(run_id: str, revision: int, rows: tuple[int, ...], _run: Run, _x: np.ndarray) -> np.ndarray:
     with _run.lock:
         return anomaly.error_maps(_run.model, _x[list(rows)])
 
 
 @st.cache_data(max_entries=16, show_spinner="Feeding the other data through the run...")
-def _ood_scores(run_id: str, epoch: int, key: str, _run: Run, _x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _ood_scores(run_id: str, revision: int, key: str, _run: Run, _x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(errors (M,), codes (M, k)) of the other inputs."""
     with _run.lock:
         return anomaly.errors(_run.model, _x), encode_all(_run.model, _x)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _first_reconstructions(run_id: str, epoch: int, key: str, _run: Run, _x: np.ndarray) -> np.ndarray:
+def _first_reconstructions(run_id: str, revision: int, key: str, _run: Run, _x: np.ndarray) -> np.ndarray:
     with _run.lock:
         return reconstruct_all(_run.model, _x[:10])
 
@@ -102,7 +102,7 @@ def worst(run: Run, data: Dataset, codes: Codes) -> None:
         st.dataframe({"validation index": rows, "error (MSE)": codes.errors[rows],
                       **({"class": [class_name(data, codes.y[i]) for i in rows]} if codes.y is not None else {})})
         return
-    maps = _error_maps(run.id, run.epoch, tuple(int(i) for i in rows), run, codes.x)
+    maps = _error_maps(run.id, run.revision, tuple(int(i) for i in rows), run, codes.x)
     cols = min(n, 15)
     for title, images in (("Inputs", codes.x[rows]), ("Reconstructions", codes.x_hat[rows]),
                           ("Error maps |x − x̂| (brighter = worse, scaled to the largest shown)", _heat(maps))):
@@ -234,7 +234,7 @@ def ood(run: Run, data: Dataset, codes: Codes, thr: float) -> None:
     batch = ood_source(run, data, codes)
     if batch is None:
         return
-    out_err, out_z = _ood_scores(run.id, run.epoch, batch.key, run, batch.x)
+    out_err, out_z = _ood_scores(run.id, run.revision, batch.key, run, batch.x)
     auc = anomaly.ood_auc(codes.errors, out_err)
     c = st.columns(4)
     c[0].metric("ROC AUC", f"{auc:.3f}", help="1 = a threshold separates them perfectly, 0.5 = a coin toss")
@@ -248,7 +248,7 @@ def ood(run: Run, data: Dataset, codes: Codes, thr: float) -> None:
     left.plotly_chart(_overlay_histogram(codes.errors, out_err, batch.label), key="anomalies.ood_hist")
     right.plotly_chart(_overlay_codes(codes.z, out_z, batch.label), key="anomalies.ood_codes")
     if data.is_image:
-        recon = _first_reconstructions(run.id, run.epoch, batch.key, run, batch.x)
+        recon = _first_reconstructions(run.id, run.revision, batch.key, run, batch.x)
         st.markdown(f"**A few of them** ({batch.label}): the inputs on top, what the run rebuilds below")
         st.image(plots.tile(np.concatenate([batch.x[:10], recon]), cols=10, scale=2))
 

@@ -139,7 +139,7 @@ def baselines(data: Dataset, split: str, s: Settings, codes: Codes) -> dict[str,
 def umap_features(run: Run, split: str, z: np.ndarray) -> np.ndarray | None:
     """The codes' 2-D UMAP embedding, or None while it runs (its progress is shown) or when it failed."""
     tasks: dict = st.session_state.setdefault(f"{PAGE}.umap_tasks", {})
-    key = (run.id, run.epoch, split, tuple(sorted(UMAP_PARAMS.items())))
+    key = (run.id, run.revision, split, tuple(sorted(UMAP_PARAMS.items())))
     if key not in tasks:
         try:
             tasks[key] = EmbeddingTask(z, "umap", dict(UMAP_PARAMS))
@@ -168,14 +168,14 @@ def _progress(task: BaselineTask | EmbeddingTask) -> None:
 
 # -- clustering and its scores --------------------------------------------------------------------------------------
 @st.cache_data(max_entries=32, show_spinner="Clustering the codes...")
-def _cluster(run_id: str, epoch: int, split: str, space: str, method: str, k: int, _feats: np.ndarray,
+def _cluster(run_id: str, revision: int, split: str, space: str, method: str, k: int, _feats: np.ndarray,
              _y: np.ndarray | None) -> clustering.Clustering:
     return clustering.run(_feats, _y, k, method)
 
 
 def cluster(run: Run, split: str, s: Settings, feats: np.ndarray, y: np.ndarray | None) -> clustering.Clustering:
     """Cached per run id + epoch + split + settings (raises InputError for an impossible k)."""
-    return _cluster(run.id, run.epoch, split, s.space, s.method, s.k, feats, y)
+    return _cluster(run.id, run.revision, split, s.space, s.method, s.k, feats, y)
 
 
 def show_scores(result: clustering.Clustering, base: dict[str, dict[str, float]] | None, s: Settings,

@@ -66,7 +66,7 @@ def controls(run: Run, classes: tuple[str, ...] | None) -> Settings:
 
 # -- cached work --------------------------------------------------------------------------------------------------------
 @st.cache_data(max_entries=24, show_spinner=False)
-def _noisy_and_rebuilt(run_id: str, epoch: int, kind: str, level: float, seed: int, _run: Run,
+def _noisy_and_rebuilt(run_id: str, revision: int, kind: str, level: float, seed: int, _run: Run,
                        _x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     noisy = corrupt(_x, kind, level, seed)
     with _run.lock:
@@ -74,7 +74,7 @@ def _noisy_and_rebuilt(run_id: str, epoch: int, kind: str, level: float, seed: i
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring robustness...")
-def _curve(run_id: str, epoch: int, kind: str, _run: Run, _x: np.ndarray) -> lab.Curve:
+def _curve(run_id: str, revision: int, kind: str, _run: Run, _x: np.ndarray) -> lab.Curve:
     with _run.lock:
         return lab.robustness_curve(_run.model, _x, kind)
 
@@ -160,7 +160,7 @@ def robustness(run: Run, x: np.ndarray, kind: str) -> None:
     else:
         st.caption("No other run on this data yet: train a plain `ae` and a `denoising` one to compare them here.")
     xs = x[:CURVE_MAX]
-    curve = _curve(run.id, run.epoch, kind, run, xs)
+    curve = _curve(run.id, run.revision, kind, run, xs)
     series = {f"{run_label(run)} (this run)": curve.recon_psnr}
     for rid in chosen:
         other = next(r for r in others if r.id == rid)
@@ -178,7 +178,7 @@ def robustness(run: Run, x: np.ndarray, kind: str) -> None:
 def evaluate_view(run: Run, x: np.ndarray, y: np.ndarray | None, classes: tuple[str, ...] | None,
                   s: Settings) -> None:
     """Scores for the shown set and the whole (capped) validation split, then the pictures."""
-    noisy, rec = _noisy_and_rebuilt(run.id, run.epoch, s.kind, s.level, s.seed, run, x)
+    noisy, rec = _noisy_and_rebuilt(run.id, run.revision, s.kind, s.level, s.seed, run, x)
     errors = metrics.per_sample_mse(x, rec)
     try:
         rows = lab.choose_samples(s.mode, s.count, len(x), seed=s.seed, labels=y, label=s.label, errors=errors)

@@ -69,7 +69,7 @@ def _offer_saved_runs(page: str) -> None:
 
 
 @st.cache_data(max_entries=16, show_spinner="Encoding the data...")
-def _codes(run_id: str, epoch: int, split: str, limit: int, _run: Run, _data: Dataset) -> Codes:
+def _codes(run_id: str, revision: int, split: str, limit: int, _run: Run, _data: Dataset) -> Codes:
     x, y = _data.split(split)
     if limit:
         x, y = x[:limit], None if y is None else y[:limit]
@@ -81,7 +81,7 @@ def _codes(run_id: str, epoch: int, split: str, limit: int, _run: Run, _data: Da
 
 def codes(run: Run, data: Dataset, split: str = "val", limit: int = 0) -> Codes:
     """The run's codes for a split (all rows unless `limit`), recomputed when the run's epoch changes."""
-    return _codes(run.id, run.epoch, split, limit, run, data)
+    return _codes(run.id, run.revision, split, limit, run, data)
 
 
 def split_picker(page: str, data: Dataset) -> str:

@@ -31,7 +31,7 @@ STEPS, SPAN = 9, 3.0
 
 
 @st.cache_data(max_entries=16, show_spinner="Measuring every latent dimension...")
-def _table(run_id: str, epoch: int, _run: Run, _x: np.ndarray, _y: np.ndarray | None) -> pd.DataFrame:
+def _table(run_id: str, revision: int, _run: Run, _x: np.ndarray, _y: np.ndarray | None) -> pd.DataFrame:
     with _run.lock:
         table = importance.latent_table(_run.model, _x, _y)
     frame = pd.DataFrame({COLUMNS[key][0]: table[key] for key in COLUMNS if key in table})
@@ -41,7 +41,7 @@ def _table(run_id: str, epoch: int, _run: Run, _x: np.ndarray, _y: np.ndarray | 
 
 def latent_frame(run: Run, codes: Codes) -> pd.DataFrame:
     """One row per latent dimension ("z0", ...), one column per measure, on the validation split."""
-    return _table(run.id, run.epoch, run, codes.x, codes.y)
+    return _table(run.id, run.revision, run, codes.x, codes.y)
 
 
 def show_table(frame: pd.DataFrame) -> None:
@@ -68,13 +68,13 @@ def pick_dim(frame: pd.DataFrame) -> int:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _traversal(run_id: str, epoch: int, dim: int, _run: Run, _z: np.ndarray) -> np.ndarray:
+def _traversal(run_id: str, revision: int, dim: int, _run: Run, _z: np.ndarray) -> np.ndarray:
     with _run.lock:
         return importance.traversal(_run.model, _z, dim, STEPS, SPAN)
 
 
 def show_traversal(run: Run, data: Dataset, z: np.ndarray, dim: int) -> None:
-    decoded = _traversal(run.id, run.epoch, dim, run, z)
+    decoded = _traversal(run.id, run.revision, dim, run, z)
     st.markdown(f"**What z{dim} draws**: the mean code with z{dim} moved from −{SPAN:g} to +{SPAN:g} standard "
                 "deviations, decoded")
     if data.is_image:
@@ -109,7 +109,7 @@ def show_class_means(data: Dataset, z: np.ndarray, y: np.ndarray | None, dim: in
 
 # -- the input side -------------------------------------------------------------------------------------------------
 @st.cache_data(max_entries=32, show_spinner="Computing gradients...")
-def _saliency(run_id: str, epoch: int, dim: int | None, rows: str, _run: Run, _x: np.ndarray) -> np.ndarray:
+def _saliency(run_id: str, revision: int, dim: int | None, rows: str, _run: Run, _x: np.ndarray) -> np.ndarray:
     with _run.lock:
         return importance.saliency(_run.model, _x, dim)
 
@@ -134,7 +134,7 @@ def show_saliency(run: Run, data: Dataset, codes: Codes, dim: int) -> None:
         c2.warning("No validation images in that class: pick another.")
         return
     which = None if target == "recon" else dim
-    sal = _saliency(run.id, run.epoch, which, rows, run, x)
+    sal = _saliency(run.id, run.revision, which, rows, run, x)
     title = "reconstruction error" if which is None else f"z{dim}"
     if data.is_image:
         c2.plotly_chart(plots.heatmap(sal.mean(0), f"|∂ {title} / ∂ pixel|, mean of {len(x)} images"),
@@ -170,7 +170,7 @@ def show_filters(run: Run, data: Dataset) -> None:
 
 # -- linear model against PCA ---------------------------------------------------------------------------------------
 @st.cache_data(max_entries=8, show_spinner="Fitting PCA and comparing subspaces...")
-def _linear(run_id: str, epoch: int, _run: Run, _train_x: np.ndarray, _eval_x: np.ndarray) -> dict:
+def _linear(run_id: str, revision: int, _run: Run, _train_x: np.ndarray, _eval_x: np.ndarray) -> dict:
     with _run.lock:
         return importance.linear_vs_pca(_run.model, _train_x, _eval_x)
 
@@ -182,7 +182,7 @@ def show_linear(run: Run, data: Dataset, codes: Codes) -> None:
                 icon=":material/info:")
         st.page_link("pages/train.py", label="Train a linear model", icon=":material/model_training:")
         return
-    out = _linear(run.id, run.epoch, run, data.split("train")[0], codes.x)
+    out = _linear(run.id, run.revision, run, data.split("train")[0], codes.x)
     angles = out["angles"]
     c1, c2, c3 = st.columns(3)
     c1.metric("Linear AE MSE (validation)", f"{out['ae_mse']:.5f}")

@@ -29,25 +29,25 @@ def dim_name(d: int) -> str:
 
 # -- cached computations ------------------------------------------------------------------------------------------
 @st.cache_data(max_entries=32, show_spinner=False)
-def _interpolation(run_id: str, epoch: int, a: int, b: int, steps: int, _run: Run, _x: np.ndarray):
+def _interpolation(run_id: str, revision: int, a: int, b: int, steps: int, _run: Run, _x: np.ndarray):
     with _run.lock:
         return generation.interpolate(_run.model, _x[a], _x[b], steps)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _traversal(run_id: str, epoch: int, dims: tuple[int, ...], _run: Run, _z: np.ndarray) -> np.ndarray:
+def _traversal(run_id: str, revision: int, dims: tuple[int, ...], _run: Run, _z: np.ndarray) -> np.ndarray:
     with _run.lock:
         return generation.traversal_grid(_run.model, _z, list(dims), TRAVERSAL_STEPS, 3.0)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _manifold(run_id: str, epoch: int, dims: tuple[int, int], n: int, _run: Run, _z: np.ndarray):
+def _manifold(run_id: str, revision: int, dims: tuple[int, int], n: int, _run: Run, _z: np.ndarray):
     with _run.lock:
         return generation.manifold_grid(_run.model, _z, dims, n)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _samples(run_id: str, epoch: int, source: str, seed: int, _run: Run, _z: np.ndarray) -> np.ndarray:
+def _samples(run_id: str, revision: int, source: str, seed: int, _run: Run, _z: np.ndarray) -> np.ndarray:
     with _run.lock:
         if source == "prior":
             return generation.prior_samples(_run.model, N_SAMPLES, seed)
@@ -63,7 +63,11 @@ def _pick_pair(codes: Codes) -> tuple[int, int] | None:
     if mode == "random":
         if c[1].button("Another random pair", icon=":material/shuffle:", key="generate.new_pair"):
             st.session_state["generate.pair_seed"] = st.session_state.get("generate.pair_seed", 0) + 1
-        return codespace.random_pair(codes.y, n, st.session_state.get("generate.pair_seed", 0))
+        try:
+            return codespace.random_pair(codes.y, n, st.session_state.get("generate.pair_seed", 0))
+        except InputError as exc:  # e.g. a validation split of one image
+            st.error(str(exc))
+            return None
     c = st.columns(3)
     a = c[0].number_input(f"First image (validation index, 0 to {n - 1})", 0, n - 1, 0, key="generate.a")
     b = c[1].number_input(f"Second image (0 to {n - 1})", 0, n - 1, min(1, n - 1), key="generate.b")
@@ -80,7 +84,7 @@ def interpolation(run: Run, data: Dataset, codes: Codes) -> None:
     if pair is None:
         return
     a, b = pair
-    latent, pixels = _interpolation(run.id, run.epoch, a, b, steps, run, codes.x)
+    latent, pixels = _interpolation(run.id, run.revision, a, b, steps, run, codes.x)
 
     def who(i: int) -> str:
         return f"#{i}" + (f" (class {class_name(data, codes.y[i])})" if codes.y is not None else "")
@@ -105,7 +109,7 @@ def traversal(run: Run, codes: Codes) -> None:
     if not dims:
         st.info("Choose at least one dimension to sweep.", icon=":material/info:")
         return
-    grid = _traversal(run.id, run.epoch, tuple(dims), run, z)
+    grid = _traversal(run.id, run.revision, tuple(dims), run, z)
     st.caption("Each row starts from the mean code and moves one dimension from −3 to +3 standard deviations "
                "(left to right: −3σ, −2σ, −1σ, mean, +1σ, +2σ, +3σ); all the others stay at their mean.")
     std = z.std(0)
@@ -149,7 +153,7 @@ def manifold(run: Run, data: Dataset, codes: Codes) -> None:
     if dims is None:
         return
     n = st.columns([2, 3])[0].slider("Grid size (images per side)", 6, 24, 15, key="generate.grid")
-    images, xs, ys = _manifold(run.id, run.epoch, dims, n, run, codes.z)
+    images, xs, ys = _manifold(run.id, run.revision, dims, n, run, codes.z)
     left, right = st.columns(2)
     left.image(plots.tile(images, cols=n, pad=0, scale=2), width="stretch")
     left.caption(f"Left to right: {dim_name(dims[0])} from {xs[0]:.2f} to {xs[-1]:.2f}. Top to bottom: "
@@ -163,14 +167,14 @@ def samples(run: Run, codes: Codes) -> None:
         st.session_state["generate.sample_seed"] = st.session_state.get("generate.sample_seed", 0) + 1
     seed = st.session_state.get("generate.sample_seed", 0)
     try:
-        fitted = _samples(run.id, run.epoch, "fitted", seed, run, codes.z)
+        fitted = _samples(run.id, run.revision, "fitted", seed, run, codes.z)
     except InputError as exc:
         st.error(str(exc))
         return
     if run.model_name == "vae":
         c = st.columns(2)
         c[0].markdown("**From the prior** $z \\sim \\mathcal{N}(0, I)$")
-        c[0].image(plots.tile(_samples(run.id, run.epoch, "prior", seed, run, codes.z), cols=8, scale=2))
+        c[0].image(plots.tile(_samples(run.id, run.revision, "prior", seed, run, codes.z), cols=8, scale=2))
         c[1].markdown("**From a Gaussian fitted to the validation codes**")
         c[1].image(plots.tile(fitted, cols=8, scale=2))
         st.caption(f"Seed {seed}. The VAE's KL term pulls its codes towards N(0, I), so draws from the prior should "
@@ -183,4 +187,4 @@ def samples(run: Run, codes: Codes) -> None:
     st.image(plots.tile(fitted, cols=16, scale=2))
     st.caption(f"Seed {seed}. {N_SAMPLES} draws from N(mean, covariance of the codes), decoded.")
     if st.checkbox("Show draws from N(0, I) too, for contrast", key="generate.show_prior"):
-        st.image(plots.tile(_samples(run.id, run.epoch, "prior", seed, run, codes.z), cols=16, scale=2))
+        st.image(plots.tile(_samples(run.id, run.revision, "prior", seed, run, codes.z), cols=16, scale=2))

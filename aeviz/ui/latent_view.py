@@ -52,7 +52,7 @@ def compute_view(page: str, run: Run, codes: Codes, split: str, method: str, par
         xy, _, ratio = pca_2d(z)
         return View(xy, (f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%})"), "pca",
                     f"PCA keeps {ratio.sum():.0%} of the codes' variance in these two axes")
-    key = f"{page}.task.{run.id}.{run.epoch}.{split}.{method}.{sorted(params.items())}"
+    key = f"{page}.task.{run.id}.{run.revision}.{split}.{method}.{sorted(params.items())}"
     task = st.session_state.get(key)
     if task is None:
         try:
@@ -96,7 +96,7 @@ def colour_controls(page: str, codes: Codes, data: Dataset) -> tuple[str, dict]:
 
 
 @st.cache_data(max_entries=8, show_spinner="K-Means on the codes...")
-def _kmeans(run_id: str, epoch: int, split: str, k: int, _z: np.ndarray) -> np.ndarray:
+def _kmeans(run_id: str, revision: int, split: str, k: int, _z: np.ndarray) -> np.ndarray:
     return clustering.cluster(_z, k)[0]
 
 
@@ -105,7 +105,7 @@ def figure(run: Run, codes: Codes, data: Dataset, view: View, split: str, colour
     if colour == "label":
         return plots.latent_scatter(view.xy, codes.y, data.classes, title, view.axis_titles)
     if colour == "K-Means cluster":
-        assign = _kmeans(run.id, run.epoch, split, extra["k"], codes.z)
+        assign = _kmeans(run.id, run.revision, split, extra["k"], codes.z)
         names = tuple(f"cluster {c}" for c in range(extra["k"]))
         return plots.latent_scatter(view.xy, assign, names, title + f" · K-Means k={extra['k']} in latent space",
                                     view.axis_titles)

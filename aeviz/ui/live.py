@@ -203,7 +203,7 @@ def pca_baseline(run_id: str, k: int, _data: Dataset) -> float:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def final_views(run_id: str, epoch: int, _run: Run, _data: Dataset) -> dict[str, np.ndarray | None]:
+def final_views(run_id: str, revision: int, _run: Run, _data: Dataset) -> dict[str, np.ndarray | None]:
     """The latent probe and the reconstruction strip of a run that has no live job in this server (loaded from
     disk); keyed by run id and epoch, since the weights only change when an epoch ends."""
     x_val, y_val = _data.split("val")
@@ -234,7 +234,7 @@ def finished_panel(run: Run, job: Job | None) -> None:
         xy, labels, s_in, s_out, points = (view.probe_xy, view.probe_labels, view.strip_inputs, view.strip_outputs,
                                            view.loss_points)
     else:
-        views = final_views(run.id, run.epoch, run, data)
+        views = final_views(run.id, run.revision, run, data)
         xy, labels, s_in, s_out = views["xy"], views["labels"], views["strip_in"], views["strip_out"]
         points = [{"epoch": h["epoch"], **{k[6:]: v for k, v in h.items()
                                           if k.startswith("train_") and k[6:] in plots.PART_COLOURS}}

@@ -110,8 +110,10 @@ def current_run() -> runs.Run | None:
 
 
 def run_data(run: runs.Run) -> Dataset:
-    """The dataset a run was trained on (reloaded by its source and params)."""
-    return dataset_for(run.data_source, run.data_params)
+    """The dataset a run was trained on (reloaded by its source and params), checked against the model's shape."""
+    data = dataset_for(run.data_source, run.data_params)
+    runs.check_data_shape(run, data.shape)
+    return data
 
 
 def job_for(run: runs.Run | None) -> Job | None:
@@ -125,7 +127,7 @@ def load_saved_run(path: Path) -> runs.Run:
         if row["path"] == path:
             cfg_id = row["id"]
     job = job_manager().get(cfg_id) if cfg_id else None
-    run = job.run if job is not None else runs.load(path)
+    run = job.run if job is not None and job.active else runs.load(path)  # disk is newer than a finished job
     if job is not None and job.active:
         job.owner = session_owner()  # adopt it: this tab now keeps it alive
     add_run(run)
