@@ -21,6 +21,7 @@ import zlib
 from pathlib import Path
 
 from aeviz import runs
+from aeviz.data import DATASETS
 from aeviz.errors import InputError
 
 REQUIRED = runs.FILES  # config.json, model.safetensors, history.json
@@ -154,6 +155,11 @@ def _adopt(tmp: Path, root: Path) -> Path:
     except InputError as exc:
         reason = str(exc).replace(f"{tmp}/", "").replace(f"{tmp}: ", "")
         raise InputError(f"The uploaded run cannot be loaded: {reason}") from None
+    source = run.data_source
+    if source not in DATASETS and ("/" in source or "\\" in source or source.startswith((".", "~"))):
+        # a path would make this server read wherever the zip says
+        raise InputError(f"The uploaded run was trained on a file ({run.data_source!r}), which this server cannot "
+                         "see; only runs on built-in datasets can be imported. Retrain it here on your upload.")
     if not SAFE_NAME.fullmatch(run.id):
         raise InputError(f"The uploaded run's id {run.id!r} is not a safe folder name; refused.")
     target = root / run.id

@@ -193,3 +193,20 @@ def test_an_unsafe_run_id_is_refused(saved, tmp_path):
     name = next(n for n in files if n.endswith("config.json"))
     files[name] = files[name].replace(b'"id": "', b'"id": "../../', 1)
     refused(make_zip(files), tmp_path / "r", "not a safe folder name")
+
+
+def test_a_run_pointing_at_a_server_path_is_refused(tmp_path):
+    import io
+    import json
+    import zipfile
+
+    from aeviz import archive, runs
+    from aeviz.errors import InputError
+    from aeviz.runs import Run
+
+    run = Run.create("ae", (4,), "/etc", hidden=(3,), latent_dim=2)
+    folder = runs.save(run, tmp_path / "src" / run.id)
+    blob = archive.export_zip(folder)
+    with pytest.raises(InputError, match="trained on a file"):
+        archive.import_zip(blob, tmp_path / "runs")
+    assert not (tmp_path / "runs" / run.id).exists()

@@ -94,7 +94,7 @@ def test_vae_loss_uses_the_kl_and_reports_per_dim():
     torch.testing.assert_close(out.losses["kl"], expected)
     assert torch.equal(out.z, mu)  # eval: the mean, no sampling
     per_dim = model.extra_metrics(x)["kl_per_dim"]
-    assert len(per_dim) == 4 and sum(per_dim) == pytest.approx(float(expected), rel=1e-3)
+    assert len(per_dim) == 4 and sum(per_dim) == pytest.approx(expected.item(), rel=1e-3)
     assert model.sample(5).shape == (5, 1, 8, 8)
 
 

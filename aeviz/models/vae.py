@@ -62,7 +62,8 @@ class VAE(AutoEncoder):
         return self.decode(z)
 
     def extra_metrics(self, x: torch.Tensor) -> dict[str, float | list[float]]:
-        mu, logvar = self.posterior(x)
-        per_dim = kl_per_dim(mu, logvar).mean(0)  # (k,)
+        with torch.no_grad():
+            mu, logvar = self.posterior(x)
+            per_dim = kl_per_dim(mu, logvar).mean(0)  # (k,)
         return {"kl_per_dim": [round(float(v), 5) for v in per_dim],
                 "active_dims": int((per_dim > 0.01).sum())}
