@@ -94,7 +94,7 @@ def test_vae_loss_uses_the_kl_and_reports_per_dim():
     torch.testing.assert_close(out.losses["kl"], expected)
     assert torch.equal(out.z, mu)  # eval: the mean, no sampling
     per_dim = model.extra_metrics(x)["kl_per_dim"]
-    assert len(per_dim) == 4 and sum(per_dim) == pytest.approx(expected.item(), rel=1e-3)
+    assert len(per_dim) == 4 and sum(per_dim) == pytest.approx(expected.detach().item(), rel=1e-3)
     assert model.sample(5).shape == (5, 1, 8, 8)
 
 
@@ -114,7 +114,7 @@ def test_contractive_penalty_matches_autograd_jacobian(activation, hidden):
     torch.testing.assert_close(z, model.encode(x))
     for i in range(len(x)):
         jac = torch.autograd.functional.jacobian(lambda v: model.encoder(v[None])[0], x[i])  # (3, 6)
-        assert float(frob[i]) == pytest.approx(float(jac.square().sum()), rel=1e-9)
+        assert frob[i].detach().item() == pytest.approx(float(jac.square().sum()), rel=1e-9)
 
 
 def test_contractive_loss_is_weight_times_mean_frobenius():
