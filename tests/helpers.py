@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
 from aeviz.data import Dataset
@@ -20,3 +22,10 @@ def toy_images(n: int = 240, side: int = 8, seed: int = 0, classes: int = 3) -> 
     return Dataset(name="toy", x=x, y=y.astype(np.int64), shape=(1, side, side),
                    classes=tuple(str(c) for c in range(classes)), train_idx=np.sort(perm[cut:]),
                    val_idx=np.sort(perm[:cut]), source="toy", params={})
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    """What a browser uploads for an array saved with np.save."""
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()

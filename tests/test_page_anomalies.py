@@ -1,7 +1,6 @@
 """The Anomalies page: the count above the threshold, the worst samples, and the out-of-distribution AUC against
 noise, another dataset (offline: MNIST standing in, said so), an upload, and refusals, by widget key."""
 
-import io
 import re
 
 import numpy as np
@@ -14,6 +13,7 @@ from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from tests.conftest import open_page
+from tests.helpers import npy_bytes
 
 DATA = ("mnist", {"limit": 400})
 
@@ -31,12 +31,6 @@ def ae2():
 
 def metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
-
-
-def npy(array: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, array)
-    return buf.getvalue()
 
 
 def test_without_a_run_the_page_explains_and_links_to_train():
@@ -102,13 +96,13 @@ def test_uploads_good_bad_and_misshapen(ae2):
     at.run()
     assert not at.exception and "junk.npy is not a .npy file" in at.error[0].value
     inverted = 1.0 - ae2["x_val"]  # white digits on black: same shape, another distribution
-    at.file_uploader(key="anomalies.upload").set_value(("inverted.npy", npy(inverted), "application/octet-stream"))
+    at.file_uploader(key="anomalies.upload").set_value(("inverted.npy", npy_bytes(inverted), "application/octet-stream"))
     at.run()
     assert not at.exception and not at.error
     auc = anomaly.ood_auc(ae2["errors"], anomaly.errors(ae2["run"].model, inverted))
     assert metric(at, "ROC AUC") == f"{auc:.3f}" and auc > 0.9
     assert metric(at, "Median error, inverted.npy")
-    at.file_uploader(key="anomalies.upload").set_value(("small.npy", npy(np.zeros((5, 8, 8), np.float32)),
+    at.file_uploader(key="anomalies.upload").set_value(("small.npy", npy_bytes(np.zeros((5, 8, 8), np.float32)),
                                                         "application/octet-stream"))
     at.run()
     assert not at.exception

@@ -10,6 +10,7 @@ import pytest
 
 from aeviz.loaders import download
 from tests.conftest import open_page
+from tests.helpers import npy_bytes
 
 
 def _metrics(at) -> dict[str, str]:
@@ -18,12 +19,6 @@ def _metrics(at) -> dict[str, str]:
 
 def _charts(at) -> dict[str, dict]:
     return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, array)
-    return buf.getvalue()
 
 
 def test_a_fresh_session_shows_the_bundled_mnist():
@@ -89,7 +84,7 @@ def test_a_good_upload_becomes_the_current_dataset():
 
 
 @pytest.mark.parametrize("name, content, message", [
-    ("words.npy", _npy(np.array(["a", "b"])), "words.npy holds text"),
+    ("words.npy", npy_bytes(np.array(["a", "b"])), "words.npy holds text"),
     ("empty.npy", b"", "empty.npy is empty"),
     ("fake.npz", b"not a zip at all", "fake.npz is not a valid .npz"),
 ])
