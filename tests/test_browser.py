@@ -203,7 +203,14 @@ def test_lasso_on_the_latent_page_shows_the_selected_images(page, server, shots)
     selected.wait_for()
     text = selected.inner_text()
     assert int(text.split()[0].replace(",", "")) > 10
-    assert page.get_by_text("reconstructions", exact=True).count() >= 1
+    # The count and the image grid arrive in the same script run but render one after the other: wait for it.
+    page.get_by_text("reconstructions", exact=True).first.wait_for()
+    page.wait_for_function("""() => {  // both grids (inputs, reconstructions) are images that loaded
+        const grids = [...document.querySelectorAll('[data-testid="stImage"]')]
+            .filter(e => ['inputs', 'reconstructions'].includes(e.innerText.trim()))
+            .map(e => e.querySelector('img'));
+        return grids.length === 2 && grids.every(i => i && i.complete && i.naturalWidth > 0);
+    }""")
     page.locator(key("latent.csv")).wait_for()
     page.screenshot(path=str(shots / "05-latent-lasso.png"), full_page=True)
     selected.scroll_into_view_if_needed()
@@ -241,6 +248,18 @@ def test_clicking_one_point_shows_its_nearest_neighbours(page, server, shots):
     no_exception(page)
 
 
+def _new_run_config(runs_dir: Path, before: set[str]) -> dict:
+    """config.json of the one run created since `before` ({} while there is none). Hidden folders are a save in
+    progress (runs.save writes `.name.tmp-*` and renames it), so they are not runs yet."""
+    for p in runs_dir.iterdir():
+        if p.name not in before and not p.name.startswith("."):
+            try:
+                return json.loads((p / "config.json").read_text())
+            except (ValueError, OSError):  # caught between a save's two renames: read again on the next poll
+                return {}
+    return {}
+
+
 def test_closing_the_tab_stops_its_job_after_the_grace_period(browser, server):
     url, runs_dir = server
     before = {p.name for p in runs_dir.iterdir()}
@@ -250,14 +269,15 @@ def test_closing_the_tab_stops_its_job_after_the_grace_period(browser, server):
     set_epochs(tab, 500)
     tab.locator(key("train.start")).locator("button").first.click()
     tab.locator(key("train.live.pause")).wait_for()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and _new_run_config(runs_dir, before).get("epoch", 0) < 1:
+        time.sleep(0.25)  # polling the run folder until an epoch is on disk, so the tab closes mid-training
+    assert _new_run_config(runs_dir, before).get("epoch", 0) >= 1, "the job saved no epoch within 90 s"
     tab.context.close()  # the tab goes away mid-training
     deadline = time.monotonic() + 90
-    message = ""
-    while time.monotonic() < deadline and "browser tab was closed" not in message:
-        new = [p for p in runs_dir.iterdir() if p.name not in before and (p / "config.json").is_file()]
-        if new:
-            message = json.loads((new[0] / "config.json").read_text()).get("message", "")
+    saved: dict = {}
+    while time.monotonic() < deadline and "browser tab was closed" not in saved.get("message", ""):
+        saved = _new_run_config(runs_dir, before)
         time.sleep(0.5)  # polling the run folder the server writes; the assertion is on its content
-    assert "Stopped after its browser tab was closed" in message, message
-    saved = json.loads((new[0] / "config.json").read_text())
-    assert 0 < saved["epoch"] < 500
+    assert "Stopped after its browser tab was closed" in saved.get("message", ""), saved
+    assert 1 <= saved["epoch"] < 500
