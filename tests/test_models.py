@@ -137,7 +137,7 @@ def test_sparse_l1_penalty_and_codes():
     assert float(out.z.detach().min()) >= 0  # ReLU code: exact zeros possible
     torch.testing.assert_close(out.losses["sparsity"], 2.0 * out.z.abs().sum(1).mean())
     kl_model = small("sparse", penalty="kl", rho=0.1)
-    z = kl_model(x).z
+    z = kl_model(x).z.detach()
     assert 0 < float(z.min()) and float(z.max()) < 1  # sigmoid code for the KL penalty
 
 
