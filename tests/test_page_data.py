@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,6 +81,9 @@ def test_a_good_upload_becomes_the_current_dataset():
     assert not at.exception and not at.error
     source, params = at.session_state["state.data"]
     assert source.endswith("my_data.npz") and params == {}
+    kept = Path(source)
+    assert kept.parent.parent == Path(os.environ["AEVIZ_CACHE"]) / "uploads", "kept in the cache, not in /tmp"
+    assert kept.read_bytes() == buf.getvalue()
     assert _metrics(at)["Samples"] == "30" and _metrics(at)["Classes"] == "3"
     assert at.subheader[0].value == "Current dataset: my_data.npz"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +97,11 @@ def _prefetch(name: str) -> None:
 
 
 def save_upload(name: str, content: bytes) -> Path:
-    """Write an upload to a temp file named like the original (same extension); same bytes, same path."""
+    """Keep an upload in the cache under its own name (same extension); same bytes, same path. Not a temp folder:
+    a run trained on it names this path, and must reopen with its data after a reboot clears /tmp."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name).lstrip(".") or "upload"
     digest = hashlib.sha256(name.encode() + b"\0" + content).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / "aeviz-uploads" / digest
+    folder = download.cache_dir() / "uploads" / digest
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / safe
     if not path.exists():
@@ -120,6 +120,8 @@ def upload_picker() -> None:
                  disabled=up is None):
         path = save_upload(up.name, up.getvalue())
         _use(str(path), {"size": int(size)} if size else {}, up.name)
+    st.caption(f"A file you use is kept in `{download.cache_dir() / 'uploads'}`, so runs trained on it reopen with "
+               "their data after a restart.")
 
 
 # -- the current dataset ------------------------------------------------------------------------------------------------
