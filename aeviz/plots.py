@@ -17,6 +17,8 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 PART_COLOURS = {"loss": "#111111", "recon": "#1f77b4", "kl": "#d62728", "sparsity": "#2ca02c",
                 "contractive": "#9467bd"}
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), height=320)
+# A horizontal legend above the plot's top-right corner: below the plot it can collide with rotated tick labels.
+LEGEND_TOP = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1)
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -129,6 +131,15 @@ def bars(names: Sequence[str], values: Sequence[float], title: str, y_title: str
 # Inferno as rgb() strings: Streamlit's theming reads the hex "#000004" (Inferno's first stop) as a placeholder colour.
 INFERNO = [[i / (len(pc.sequential.Inferno) - 1), "rgb({}, {}, {})".format(*pc.hex_to_rgb(c))]
            for i, c in enumerate(pc.sequential.Inferno)]
+
+
+def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Ticks for an axis drawn in log10 units over [lo, hi], labelled with the plain values: 1, 2 and 5 times each
+    power of ten over up to three decades, only the powers of ten beyond (so the labels never need rotating)."""
+    steps = (1, 2, 5) if hi - lo <= 3 else (1,)
+    values = [m * 10.0 ** e for e in range(int(np.floor(lo)), int(np.ceil(hi)) + 1) for m in steps]
+    inside = [v for v in values if lo - 0.05 <= np.log10(v) <= hi + 0.05]
+    return [float(np.log10(v)) for v in inside], [f"{v:g}".replace("e-0", "e-") for v in inside]
 
 
 def heatmap(values: np.ndarray, title: str, colorscale: str | list = INFERNO, zmax: float | None = None) -> go.Figure:

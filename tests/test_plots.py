@@ -76,3 +76,12 @@ def test_core_never_imports_streamlit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_log_ticks_label_plain_values_and_thin_out_over_wide_ranges():
+    vals, text = plots.log_ticks(np.log10(0.0015), np.log10(0.06))  # under two decades: 1, 2, 5 per decade
+    assert text == ["0.002", "0.005", "0.01", "0.02", "0.05"]
+    np.testing.assert_allclose(vals, np.log10([0.002, 0.005, 0.01, 0.02, 0.05]))
+    vals, text = plots.log_ticks(-8, -2)  # six decades: powers of ten only, short labels
+    assert text == ["1e-8", "1e-7", "1e-6", "1e-5", "0.0001", "0.001", "0.01"]
+    assert vals == [-8.0, -7.0, -6.0, -5.0, -4.0, -3.0, -2.0]

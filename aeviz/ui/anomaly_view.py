@@ -197,24 +197,17 @@ def ood_source(run: Run, data: Dataset, codes: Codes) -> OOD | None:
     return batch
 
 
-def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    """Ticks at 1, 2 and 5 times each power of ten inside [lo, hi] (log10 units), labelled with the plain values."""
-    values = [m * 10.0 ** e for e in range(int(np.floor(lo)), int(np.ceil(hi)) + 1) for m in (1, 2, 5)]
-    inside = [v for v in values if lo - 0.05 <= np.log10(v) <= hi + 0.05]
-    return [float(np.log10(v)) for v in inside], [f"{v:g}" for v in inside]
-
-
 def _overlay_histogram(in_err: np.ndarray, out_err: np.ndarray, label: str) -> go.Figure:
     """Both error distributions on a log axis (noise errors are often 10x the data's)."""
     a, b = np.log10(np.maximum(in_err, 1e-8)), np.log10(np.maximum(out_err, 1e-8))
     lo, hi = min(a.min(), b.min()), max(a.max(), b.max())
     bins = dict(start=lo, end=hi, size=max((hi - lo) / 60, 1e-3))
-    fig = go.Figure([go.Histogram(x=a, xbins=bins, name="validation (in distribution)", marker_color=IN_COLOUR,
+    fig = go.Figure([go.Histogram(x=a, xbins=bins, name="validation", marker_color=IN_COLOUR,
                                   opacity=0.65),
                      go.Histogram(x=b, xbins=bins, name=label, marker_color=OUT_COLOUR, opacity=0.65)])
-    vals, text = _log_ticks(lo, hi)
+    vals, text = plots.log_ticks(lo, hi)
     fig.update_layout(barmode="overlay", title="Reconstruction errors", xaxis_title="MSE per value (log scale)",
-                      yaxis_title="samples", legend=dict(orientation="h", y=-0.25), **plots.LAYOUT)
+                      yaxis_title="samples", legend=plots.LEGEND_TOP, **plots.LAYOUT)
     fig.update_xaxes(tickvals=vals, ticktext=text)
     return fig
 
@@ -226,7 +219,7 @@ def _overlay_codes(z_in: np.ndarray, z_out: np.ndarray, label: str) -> go.Figure
                      go.Scattergl(x=xy_out[:, 0], y=xy_out[:, 1], mode="markers", name=label,
                                   marker=dict(color=OUT_COLOUR, size=4, opacity=0.45, symbol="x"))])
     fig.update_layout(title="Where their codes land", xaxis_title=titles[0], yaxis_title=titles[1],
-                      legend=dict(orientation="h", y=-0.2, itemsizing="constant"), **plots.LAYOUT)
+                      legend={**plots.LEGEND_TOP, "itemsizing": "constant"}, **plots.LAYOUT)
     return fig
 
 

@@ -237,9 +237,10 @@ def confusion_figure(table: np.ndarray, row_names: list[str], col_names: list[st
     fig = go.Figure(go.Heatmap(z=share, x=col_names, y=row_names, text=table, texttemplate="%{text}",
                                colorscale="Blues", zmin=0, zmax=1, colorbar=dict(title="share<br>of label"),
                                hovertemplate="label %{y}<br>%{x}<br>%{text} points<extra></extra>"))
-    fig.update_layout(**{**plots.LAYOUT, "height": 140 + 34 * len(row_names)},
+    # At least 320 px: rotated cluster names take ~100 px, and the colour bar needs room for its scale.
+    fig.update_layout(**{**plots.LAYOUT, "height": max(320, 140 + 34 * len(row_names))},
                       title="Which labels end up in which cluster")
-    fig.update_xaxes(type="category", title="cluster → its matched label", tickangle=-40)
+    fig.update_xaxes(type="category", title="cluster → its matched label", tickangle=0 if len(col_names) <= 4 else -40)
     fig.update_yaxes(type="category", title="true label", autorange="reversed")
     return fig
 
