@@ -152,9 +152,9 @@ class Job:
                 return
             self.state = "paused" if self.control.paused else "running"
             self.started_at = time.monotonic()
-        self.refresh_strip()
-        self.refresh_probe()
         try:
+            self.refresh_strip()
+            self.refresh_probe()
             for event in fit(self.run, self.data, self.control, self.until):
                 self._handle(event)
         except Exception as exc:  # the job must never die silently: the page shows the message

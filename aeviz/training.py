@@ -128,8 +128,7 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
     cfg = run.train_config
     check_trainable(data)
     device = devices.resolve(cfg.device)
-    if device.type == "cpu" and cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
+    threads = cfg.threads if device.type == "cpu" and cfg.threads > 0 else 0
     until = cfg.epochs if until is None else until
     model = run.model.to(device)
     x_train = _to_device(data.x[data.train_idx], device)
@@ -161,6 +160,8 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
                 status, message = "stopped", f"Stopped {control.reason} during epoch {epoch + 1}."
                 break
             window_start += control.wait()  # paused time does not count
+            if threads and torch.get_num_threads() != threads:  # process-wide: a UMAP fit in the app resets it
+                torch.set_num_threads(threads)
             xb = x_train[order[step * bs:(step + 1) * bs]]
             with run.lock:
                 out = model(xb)

@@ -82,3 +82,16 @@ def test_a_crash_in_the_worker_is_reported_not_lost():
     job = manager.submit(run, data, 2, "tab", None)
     assert job.done.wait(60)
     assert job.state == "failed" and "RuntimeError: boom" in job.message and run.status == "failed"
+
+
+def test_a_crash_before_the_first_step_ends_the_job_too(monkeypatch):
+    """The strip and probe are drawn before fit() starts; a failure there must not leave a job 'running' forever."""
+    import aeviz.jobs as jobs
+
+    monkeypatch.setattr(jobs, "aligned_pca", lambda z, prev: (_ for _ in ()).throw(IndexError("no codes")))
+    manager = JobManager(slots=1)
+    run, data = make_run()
+    job = manager.submit(run, data, 2, "tab", None)
+    assert job.done.wait(60)
+    assert job.state == "failed" and "IndexError: no codes" in job.message and run.status == "failed"
+    assert not job.active and manager.active_jobs() == []

@@ -184,3 +184,20 @@ def test_training_on_vectors_and_throughput_is_reported():
                      latent_dim=2)
     end = train(run, data)
     assert end.status == "finished" and end.extra["samples_per_s"] > 0 and math.isfinite(end.extra["elapsed_s"])
+
+
+def test_torch_threads_are_put_back_when_another_library_changes_them():
+    """UMAP's fit resets torch's process-wide thread count (measured: 1 -> 2); on 2 shared cores two threads
+    collapse throughput, so fit() restores its own setting before every step."""
+    data = toy_images(n=120)
+    run = make_run(data, epochs=1, threads=1)
+    before = torch.get_num_threads()
+    seen = []
+    try:
+        for event in fit(run, data):
+            if isinstance(event, StepEvent):
+                seen.append(torch.get_num_threads())
+                torch.set_num_threads(2)  # what umap-learn does to this process
+    finally:
+        torch.set_num_threads(before)
+    assert len(seen) >= 2 and all(t == 1 for t in seen)
