@@ -76,7 +76,7 @@ def matched_accuracy(labels: np.ndarray, clusters: np.ndarray) -> float:
 def kmeans_scores(features: np.ndarray, labels: np.ndarray, k: int | None = None, seed: int = 0) -> dict[str, float]:
     """K-Means (k = number of classes by default) on `features` (N, D), scored against `labels`."""
     feats = np.asarray(features, np.float64).reshape(len(features), -1)
-    k = k or len(np.unique(labels))
+    k = min(k or len(np.unique(labels)), len(feats))  # a tiny split may hold fewer points than classes
     clusters = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(feats)
     return {"acc": matched_accuracy(labels, clusters),
             "nmi": float(normalized_mutual_info_score(labels, clusters)),

@@ -115,11 +115,14 @@ def evaluate_losses(model: torch.nn.Module, x: torch.Tensor) -> dict[str, float]
     return metrics
 
 
+MIN_SAMPLES = 10  # 8 to train on and 2 to validate: fewer leaves nothing to score, cluster or project
+
+
 def check_trainable(data) -> None:
-    """Training needs at least one training and one validation sample."""
-    if len(data.train_idx) == 0 or len(data.val_idx) == 0:
-        raise InputError(f"{data.name} has {len(data.x)} sample(s); training needs at least 2 (one to train on, "
-                         "one to validate). Use more data.")
+    """Training (and every view of a trained run) needs a few training and validation samples."""
+    if len(data.x) < MIN_SAMPLES or len(data.train_idx) == 0 or len(data.val_idx) < 2:
+        raise InputError(f"{data.name} has {len(data.x)} sample(s); training needs at least {MIN_SAMPLES} "
+                         "(8 to train on, 2 to validate). Use more data.")
 
 
 def fit(run: Run, data, control: Control | None = None, until: int | None = None) -> Iterator[Event]:

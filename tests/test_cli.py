@@ -172,6 +172,8 @@ def test_resume_needs_at_least_one_more_epoch(trained_run, capsys):
     assert code == 2 and "at least 1" in err
 
 
-def test_one_sample_is_too_few_to_train(tmp_path, capsys):
-    code, _, err = cli(capsys, "train", "--data", "mnist", "--data-param", "limit=1", "--out", str(tmp_path / "r"))
-    assert code == 2 and "at least 2" in err and len(err.strip().splitlines()) == 1
+@pytest.mark.parametrize("limit", [1, 9])
+def test_too_few_samples_to_train_is_one_line(tmp_path, capsys, limit):
+    code, _, err = cli(capsys, "train", "--data", "mnist", "--data-param", f"limit={limit}", "--out", str(tmp_path / "r"))
+    assert code == 2 and "at least 10" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()

@@ -92,6 +92,7 @@ def test_a_good_upload_becomes_the_current_dataset():
     ("words.npy", npy_bytes(np.array(["a", "b"])), "words.npy holds text"),
     ("empty.npy", b"", "empty.npy is empty"),
     ("fake.npz", b"not a zip at all", "fake.npz is not a valid .npz"),
+    ("three.npy", npy_bytes(np.random.default_rng(0).random((3, 5))), "training needs at least 10"),
 ])
 def test_a_bad_upload_shows_one_line_and_keeps_the_current_data(name, content, message):
     at = open_page("pages/data.py")

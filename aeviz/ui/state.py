@@ -20,6 +20,7 @@ from aeviz.data import Dataset, load_dataset
 from aeviz.devices import available
 from aeviz.errors import InputError
 from aeviz.jobs import Job, JobManager
+from aeviz.training import check_trainable
 
 DEFAULT_DATA: tuple[str, dict[str, Any]] = ("mnist", {})
 # A closed tab's jobs stop after this long; reopening the run from the runs list within it adopts the job instead.
@@ -78,8 +79,10 @@ def dataset_for(source: str, params: dict[str, Any] | None = None) -> Dataset:
 
 
 def set_dataset(source: str, params: dict[str, Any] | None = None) -> Dataset:
-    """Make a dataset current for this session (raises InputError for bad input; nothing changes then)."""
+    """Make a dataset current for this session (raises InputError for bad input, or data too small to train on;
+    nothing changes then)."""
     data = dataset_for(source, params)
+    check_trainable(data)
     st.session_state["state.data"] = (source, dict(params or {}))
     return data
 
