@@ -121,11 +121,15 @@ def test_an_invalid_value_shows_an_error_and_starts_nothing():
     assert "state.current_run" not in at.session_state and state.job_manager().active_jobs() == []
     at.selectbox(key="train.model").set_value("denoising").run()
     assert "**gaussian**: additive Gaussian noise; level = standard deviation (up to 1)." in texts(at.caption)
-    at.slider(key="train.denoising.noise_level").set_value(1.5).run()  # gaussian noise goes up to 1
-    assert "level of 'gaussian' noise must be a number in [0, 1]" in texts(at.error)
-    at.selectbox(key="train.denoising.noise").set_value("speckle").run()  # speckle goes up to 2: fine again
+    level = lambda: at.slider(key="train.denoising.noise_level")  # noqa: E731 (re-read after every run)
+    assert level().max == 1.0, "the slider offers only the levels the chosen noise accepts"
+    at.selectbox(key="train.denoising.noise").set_value("speckle").run()  # speckle goes up to 2
+    assert level().max == 2.0 and "**speckle**: multiplicative Gaussian noise" in texts(at.caption)
+    level().set_value(1.5).run()
     assert not at.error and not at.button(key="train.start").disabled
-    assert "**speckle**: multiplicative Gaussian noise" in texts(at.caption)
+    at.selectbox(key="train.denoising.noise").set_value("gaussian").run()  # back to a noise that stops at 1
+    assert not at.exception and not at.error
+    assert level().max == 1.0 and level().value == 1.0, "the level is clipped to the new noise's range"
 
 
 def test_the_conv_model_on_vector_data_says_why_and_starts_nothing():

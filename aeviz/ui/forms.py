@@ -9,6 +9,7 @@ validates them into the config, raising InputError with one line naming the fiel
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -42,9 +43,14 @@ def _float_step(spec: Field) -> float:
 
 
 def field_widget(spec: Field, key: str, choices: Sequence[Any] | None = None, disabled: bool = False,
-                 tooltip: bool = True) -> Any:
-    """One widget for one config field; returns its raw value (text for a tuple of ints)."""
+                 tooltip: bool = True, top: float | None = None) -> Any:
+    """One widget for one config field; returns its raw value (text for a tuple of ints). `top` lowers the
+    field's maximum (a noise level's range depends on the noise chosen beside it)."""
     name, common = label(spec.name), dict(key=key, help=spec.help if tooltip else None, disabled=disabled)
+    if top is not None and spec.max is not None and top < spec.max:
+        spec = dataclasses.replace(spec, max=top, default=min(spec.default, top))
+        if isinstance(st.session_state.get(key), (int, float)) and st.session_state[key] > top:
+            st.session_state[key] = top  # the noise changed to one with a narrower range: clip, keep the rest
     if spec.kind == "bool":
         return st.toggle(name, value=bool(spec.default), **common)
     if spec.kind == "str":
@@ -75,6 +81,14 @@ def _caption(spec: Field, value: Any) -> str:
     return spec.help
 
 
+def _noise_top(spec: Field, raw: dict[str, Any]) -> float | None:
+    """The widest level of the noise already chosen in this form, for a field named like `noise_level`."""
+    if not spec.name.endswith("level"):
+        return None
+    chosen = [v for k, v in raw.items() if v in noise.NOISES and k == spec.name.removesuffix("_level")]
+    return noise.NOISES[chosen[0]].max_level if chosen else None
+
+
 def config_form(cls: type, prefix: str, *, choices: dict[str, Sequence[Any]] | None = None,
                 advanced: Sequence[str] = (), columns: int = 2, captions: bool = True,
                 disabled: bool = False) -> dict[str, Any]:
@@ -87,7 +101,7 @@ def config_form(cls: type, prefix: str, *, choices: dict[str, Sequence[Any]] | N
         for col, spec in zip(st.columns(columns), main[row:row + columns]):
             with col:
                 raw[spec.name] = field_widget(spec, f"{prefix}.{spec.name}", (choices or {}).get(spec.name),
-                                              disabled, tooltip=not captions)
+                                              disabled, tooltip=not captions, top=_noise_top(spec, raw))
                 if captions and spec.help:
                     st.caption(_caption(spec, raw[spec.name]))
     rest = [s for s in specs if s.name in advanced]
