@@ -133,6 +133,11 @@ INFERNO = [[i / (len(pc.sequential.Inferno) - 1), "rgb({}, {}, {})".format(*pc.h
            for i, c in enumerate(pc.sequential.Inferno)]
 
 
+def dim_name(d: int) -> str:
+    """Latent dimension d (0-based index) as people read it: z1, z2, ... like the scatter axes."""
+    return f"z{d + 1}"
+
+
 def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
     """Ticks for an axis drawn in log10 units over [lo, hi], labelled with the plain values: 1, 2 and 5 times each
     power of ten over up to three decades, only the powers of ten beyond (so the labels never need rotating)."""

@@ -188,4 +188,4 @@ def test_selection_helpers():
     assert selection.label_counts(labels, [1, 2, 3], ("a", "b")) == {"b": 2, "a": 1}
     text = selection.to_csv([3, 1], z, labels, ("a", "b"), np.array([0.1, 0.2, 0.3, 0.4]), z)
     lines = text.strip().splitlines()
-    assert lines[0] == "row,x,y,label,error,z0,z1" and lines[1] == "3,5,5,a,0.4,5,5" and len(lines) == 3
+    assert lines[0] == "row,x,y,label,error,z1,z2" and lines[1] == "3,5,5,a,0.4,5,5" and len(lines) == 3

@@ -59,14 +59,14 @@ def test_the_table_matches_the_analysis_core(ae, data):
     assert not at.exception
     frame = at.dataframe[0].value
     expected = importance.latent_table(ae.model, x, y)
-    assert list(frame.index) == ["z0", "z1", "z2", "z3"]
+    assert list(frame.index) == ["z1", "z2", "z3", "z4"]
     assert list(frame.columns) == ["variance", "ablation ΔMSE", "ANOVA F", "mutual info (nats)"]  # no KL: not a VAE
     np.testing.assert_allclose(frame["ablation ΔMSE"], expected["ablation_mse"], rtol=1e-5)
     np.testing.assert_allclose(frame["mutual info (nats)"], expected["mutual_info"], rtol=1e-6)
     # the dimension picker starts on the dimension whose ablation hurts most, and the bar caption names it
     top = int(np.argmax(expected["ablation_mse"]))
     assert at.selectbox(key="features.dim").value == top
-    assert f"Largest ablation ΔMSE: **z{top}**" in captions(at)
+    assert f"Largest ablation ΔMSE: **z{top + 1}**" in captions(at)
     # its class means, as the core computes them
     means = importance.label_correlation(encode_all(ae.model, x), y, top, 10)
     assert f"highest for **{int(np.nanargmax(means))}** ({means[np.nanargmax(means)]:+.3g})" in captions(at)
@@ -84,7 +84,7 @@ def test_column_dimension_and_saliency_pickers(ae, data):
     at.selectbox(key="features.saliency_set").set_value("class 3").run()
     assert not at.exception
     variance = encode_all(ae.model, x).var(0)
-    assert f"Largest variance: **z{int(np.argmax(variance))}**" in captions(at)
+    assert f"Largest variance: **z{int(np.argmax(variance)) + 1}**" in captions(at)
     assert "What z1 draws" in "\n".join(m.value for m in at.markdown)
     effect = importance.ablation(ae.model, x)
     rank = int(np.sum(effect > effect[1])) + 1
@@ -123,7 +123,7 @@ def test_vector_data_has_a_table_but_no_filter_images():
     train(run, moons)
     at = open_page(PAGE, seeded(run))
     assert not at.exception
-    assert list(at.dataframe[0].value.index) == ["z0", "z1"]
+    assert list(at.dataframe[0].value.index) == ["z1", "z2"]
     assert any("needs image data" in i.value for i in at.info)
     assert not at.get("image")
 

@@ -51,6 +51,13 @@ def test_colourings(state4, colour):
     assert not at.exception
 
 
+def test_latent_dimensions_are_named_from_z1_as_on_every_page(state4):
+    at = open_page("pages/latent.py", state4)
+    at.selectbox(key="latent.colour").set_value("one latent dimension").run()
+    dim = at.selectbox(key="latent.dim")
+    assert dim.options == ["z1", "z2", "z3", "z4"] and dim.value == 0
+
+
 def test_tsne_runs_in_the_background_then_shows(state4):
     at = open_page("pages/latent.py", state4)
     at.radio(key="latent.method").set_value("tsne").run()

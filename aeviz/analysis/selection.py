@@ -10,6 +10,8 @@ from typing import Sequence
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
+from aeviz.plots import dim_name
+
 
 def nearest(z: np.ndarray, index: int, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """The k nearest rows to row `index` in the full latent space (itself excluded): (indices, distances)."""
@@ -34,7 +36,7 @@ def to_csv(indices: Sequence[int], xy: np.ndarray, labels: np.ndarray | None, cl
     out = io.StringIO()
     writer = csv.writer(out)
     k = 0 if z is None else z.shape[1]
-    writer.writerow(["row", "x", "y", "label", "error", *[f"z{j}" for j in range(k)]])
+    writer.writerow(["row", "x", "y", "label", "error", *[dim_name(j) for j in range(k)]])
     for i in indices:
         label = "" if labels is None else (classes[int(labels[i])] if classes else int(labels[i]))
         err = "" if errors is None else f"{errors[i]:.6g}"

@@ -35,7 +35,7 @@ def _table(run_id: str, revision: int, _run: Run, _x: np.ndarray, _y: np.ndarray
     with _run.lock:
         table = importance.latent_table(_run.model, _x, _y)
     frame = pd.DataFrame({COLUMNS[key][0]: table[key] for key in COLUMNS if key in table})
-    frame.index = [f"z{j}" for j in table["dim"]]
+    frame.index = [plots.dim_name(j) for j in table["dim"]]
     return frame
 
 
@@ -64,7 +64,7 @@ def pick_dim(frame: pd.DataFrame) -> int:
     """A dimension to look at; starts on the one whose ablation hurts most."""
     top = int(np.argmax(frame[COLUMNS["ablation_mse"][0]].to_numpy()))
     return st.columns([1, 3])[0].selectbox("Dimension", list(range(len(frame))), index=top, key=f"{PAGE}.dim",
-                                           format_func=lambda j: f"z{j}")
+                                           format_func=plots.dim_name)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -75,7 +75,8 @@ def _traversal(run_id: str, revision: int, dim: int, _run: Run, _z: np.ndarray) 
 
 def show_traversal(run: Run, data: Dataset, z: np.ndarray, dim: int) -> None:
     decoded = _traversal(run.id, run.revision, dim, run, z)
-    st.markdown(f"**What z{dim} draws**: the mean code with z{dim} moved from −{SPAN:g} to +{SPAN:g} standard "
+    name = plots.dim_name(dim)
+    st.markdown(f"**What {name} draws**: the mean code with {name} moved from −{SPAN:g} to +{SPAN:g} standard "
                 "deviations, decoded")
     if data.is_image:
         st.image(plots.tile(decoded, cols=STEPS, scale=3))
@@ -90,7 +91,8 @@ def show_dim_summary(frame: pd.DataFrame, codes: Codes, dim: int) -> None:
     base = float(codes.errors.mean())
     rise = float(frame[COLUMNS["ablation_mse"][0]].iloc[dim])
     share = f" ({rise / base:.1%} of it)" if base > 0 else ""
-    st.markdown(f"Holding **z{dim}** at its mean raises the reconstruction MSE from {base:.4g} by **{rise:.3g}**"
+    st.markdown(f"Holding **{plots.dim_name(dim)}** at its mean raises the reconstruction MSE from {base:.4g} by "
+                f"**{rise:.3g}**"
                 f"{share}; it ranks **#{int((frame[COLUMNS['ablation_mse'][0]] > rise).sum()) + 1}** of "
                 f"{len(frame)} dimensions by this measure.")
 
@@ -101,9 +103,10 @@ def show_class_means(data: Dataset, z: np.ndarray, y: np.ndarray | None, dim: in
         return
     means = importance.label_correlation(z, y, dim, data.n_classes)
     names = [class_name(data, c) for c in range(data.n_classes)]
-    st.plotly_chart(plots.bars(names, means, f"Mean of z{dim} per class", f"z{dim}"), key=f"{PAGE}.class_means")
+    name = plots.dim_name(dim)
+    st.plotly_chart(plots.bars(names, means, f"Mean of {name} per class", name), key=f"{PAGE}.class_means")
     hi, lo = int(np.nanargmax(means)), int(np.nanargmin(means))
-    st.caption(f"z{dim} is highest for **{names[hi]}** ({means[hi]:+.3g}) and lowest for **{names[lo]}** "
+    st.caption(f"{name} is highest for **{names[hi]}** ({means[hi]:+.3g}) and lowest for **{names[lo]}** "
                f"({means[lo]:+.3g}): bars far apart mean the dimension helps tell classes apart.")
 
 
@@ -128,14 +131,14 @@ def show_saliency(run: Run, data: Dataset, codes: Codes, dim: int) -> None:
     c1, c2 = st.columns(2)
     with c1:
         target = st.radio("Gradient of", ["recon", "dim"], key=f"{PAGE}.saliency_target", horizontal=True,
-                          format_func=lambda t: "the reconstruction error" if t == "recon" else f"z{dim}")
+                          format_func=lambda t: "the reconstruction error" if t == "recon" else plots.dim_name(dim))
         x, rows = saliency_inputs(data, codes)
     if len(x) == 0:
         c2.warning("No validation images in that class: pick another.")
         return
     which = None if target == "recon" else dim
     sal = _saliency(run.id, run.revision, which, rows, run, x)
-    title = "reconstruction error" if which is None else f"z{dim}"
+    title = "reconstruction error" if which is None else plots.dim_name(dim)
     if data.is_image:
         c2.plotly_chart(plots.heatmap(sal.mean(0), f"|∂ {title} / ∂ pixel|, mean of {len(x)} images"),
                         key=f"{PAGE}.saliency")

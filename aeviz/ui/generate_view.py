@@ -23,10 +23,6 @@ TRAVERSAL_STEPS = 7  # -3, -2, ..., +3 standard deviations: whole numbers read b
 MAX_TRAVERSAL_ROWS = 12
 
 
-def dim_name(d: int) -> str:
-    return f"z{d + 1}"  # 1-based, like the latent scatter's axes
-
-
 # -- cached computations ------------------------------------------------------------------------------------------
 @st.cache_data(max_entries=32, show_spinner=False)
 def _interpolation(run_id: str, revision: int, a: int, b: int, steps: int, _run: Run, _x: np.ndarray):
@@ -105,7 +101,7 @@ def traversal(run: Run, codes: Codes) -> None:
     k = z.shape[1]
     dims = st.multiselect(f"Dimensions to sweep (one row each; preselected: the {min(6, k)} with the most variance)",
                           list(range(k)), default=codespace.top_dims(z, min(6, k)), key="generate.dims",
-                          format_func=dim_name, max_selections=MAX_TRAVERSAL_ROWS)
+                          format_func=plots.dim_name, max_selections=MAX_TRAVERSAL_ROWS)
     if not dims:
         st.info("Choose at least one dimension to sweep.", icon=":material/info:")
         return
@@ -115,7 +111,7 @@ def traversal(run: Run, codes: Codes) -> None:
     std = z.std(0)
     for r, d in enumerate(dims):
         left, right = st.columns([1, 8], vertical_alignment="center")
-        left.markdown(f"**{dim_name(d)}**  \nσ = {std[d]:.2f}")
+        left.markdown(f"**{plots.dim_name(d)}**  \nσ = {std[d]:.2f}")
         right.image(plots.tile(grid[r * TRAVERSAL_STEPS:(r + 1) * TRAVERSAL_STEPS], cols=TRAVERSAL_STEPS, scale=3))
 
 
@@ -127,8 +123,8 @@ def _manifold_dims(z: np.ndarray) -> tuple[int, int] | None:
         return 0, 1
     top = codespace.top_dims(z, 2)
     c = st.columns(2)
-    dx = c[0].selectbox("Horizontal dimension", list(range(k)), index=top[0], key="generate.mx", format_func=dim_name)
-    dy = c[1].selectbox("Vertical dimension", list(range(k)), index=top[1], key="generate.my", format_func=dim_name)
+    dx = c[0].selectbox("Horizontal dimension", list(range(k)), index=top[0], key="generate.mx", format_func=plots.dim_name)
+    dy = c[1].selectbox("Vertical dimension", list(range(k)), index=top[1], key="generate.my", format_func=plots.dim_name)
     if dx == dy:
         st.error("The two axes are the same dimension: choose two different ones to span a plane.")
         return None
@@ -138,7 +134,7 @@ def _manifold_dims(z: np.ndarray) -> tuple[int, int] | None:
 
 def _grid_figure(codes: Codes, data: Dataset, dims: tuple[int, int], xs: np.ndarray, ys: np.ndarray) -> go.Figure:
     fig = plots.latent_scatter(codes.z[:, list(dims)], codes.y, data.classes, title="Validation codes and the grid",
-                               axis_titles=(dim_name(dims[0]), dim_name(dims[1])))
+                               axis_titles=(plots.dim_name(dims[0]), plots.dim_name(dims[1])))
     fig.add_shape(type="rect", x0=xs[0], x1=xs[-1], y0=ys[-1], y1=ys[0], line=dict(color="#111111", width=2))
     fig.update_layout(dragmode="zoom", height=560)
     return fig
@@ -156,8 +152,8 @@ def manifold(run: Run, data: Dataset, codes: Codes) -> None:
     images, xs, ys = _manifold(run.id, run.revision, dims, n, run, codes.z)
     left, right = st.columns(2)
     left.image(plots.tile(images, cols=n, pad=0, scale=2), width="stretch")
-    left.caption(f"Left to right: {dim_name(dims[0])} from {xs[0]:.2f} to {xs[-1]:.2f}. Top to bottom: "
-                 f"{dim_name(dims[1])} from {ys[0]:.2f} to {ys[-1]:.2f} (the codes' central 96%).")
+    left.caption(f"Left to right: {plots.dim_name(dims[0])} from {xs[0]:.2f} to {xs[-1]:.2f}. Top to bottom: "
+                 f"{plots.dim_name(dims[1])} from {ys[0]:.2f} to {ys[-1]:.2f} (the codes' central 96%).")
     right.plotly_chart(_grid_figure(codes, data, dims, xs, ys), key="generate.grid_scatter")
 
 

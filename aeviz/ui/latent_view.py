@@ -89,9 +89,11 @@ def colour_controls(page: str, codes: Codes, data: Dataset) -> tuple[str, dict]:
     colour = st.selectbox("Colour by", options, key=f"{page}.colour")
     extra: dict = {}
     if colour == "K-Means cluster":
-        extra["k"] = st.slider("Clusters (k)", 2, 30, max(2, data.n_classes or 10), key=f"{page}.k")
+        top = max(2, min(30, len(codes.z)))  # never more clusters than points
+        extra["k"] = st.slider("Clusters (k)", 2, top, min(top, max(2, data.n_classes or 10)), key=f"{page}.k")
     elif colour == "one latent dimension":
-        extra["dim"] = st.number_input("Dimension", 0, codes.z.shape[1] - 1, 0, key=f"{page}.dim")
+        extra["dim"] = st.selectbox("Dimension", range(codes.z.shape[1]), format_func=plots.dim_name,
+                                    key=f"{page}.dim")
     return colour, extra
 
 
@@ -114,7 +116,7 @@ def figure(run: Run, codes: Codes, data: Dataset, view: View, split: str, colour
                                     value_name="MSE")
     dim = int(extra["dim"])
     return plots.latent_scatter(view.xy, title=title, axis_titles=view.axis_titles, values=codes.z[:, dim],
-                                value_name=f"z{dim}")
+                                value_name=plots.dim_name(dim))
 
 
 def show_selection(page: str, indices: list[int], codes: Codes, data: Dataset, view: View) -> None:
