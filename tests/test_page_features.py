@@ -85,11 +85,11 @@ def test_column_dimension_and_saliency_pickers(ae, data):
     assert not at.exception
     variance = encode_all(ae.model, x).var(0)
     assert f"Largest variance: **z{int(np.argmax(variance)) + 1}**" in captions(at)
-    assert "What z1 draws" in "\n".join(m.value for m in at.markdown)
+    assert "What z2 draws" in "\n".join(m.value for m in at.markdown)
     effect = importance.ablation(ae.model, x)
     rank = int(np.sum(effect > effect[1])) + 1
     assert any(f"ranks **#{rank}** of 4" in m.value for m in at.markdown)
-    assert f"moves z1 most, averaged over {int(np.sum(y == 3))} images" in captions(at)
+    assert f"moves z2 most, averaged over {int(np.sum(y == 3))} images" in captions(at)
 
 
 def test_vae_shows_its_kl_per_dimension(data):
