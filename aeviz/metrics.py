@@ -50,11 +50,17 @@ def ssim(x: np.ndarray, y: np.ndarray, window: int = 7) -> float:
     return float(s.mean())
 
 
+def pca_components(k: int, x: np.ndarray) -> int:
+    """How many components a PCA asked for k can have on `x` (N, ...): no more than its values or rows."""
+    return max(1, min(k, int(np.prod(x.shape[1:])), len(x)))
+
+
 def pca_baseline(train: np.ndarray, test: np.ndarray, k: int, seed: int = 0) -> tuple[float, PCA]:
-    """MSE of PCA with k components fitted on `train`, reconstructing `test`; and the fitted PCA."""
+    """MSE of PCA with k components (at most: see pca_components) fitted on `train`, reconstructing `test`; and the
+    fitted PCA (its n_components_ says how many it kept)."""
     tr = train.reshape(len(train), -1)
     te = test.reshape(len(test), -1)
-    k = max(1, min(k, tr.shape[1], len(tr)))
+    k = pca_components(k, tr)
     pca = PCA(n_components=k, random_state=seed, svd_solver="randomized" if k < min(tr.shape) // 2 else "full")
     pca.fit(tr)
     rec = pca.inverse_transform(pca.transform(te))

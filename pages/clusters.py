@@ -4,6 +4,7 @@ clustering of raw pixels and of PCA codes."""
 import streamlit as st
 
 from aeviz.errors import InputError
+from aeviz.metrics import pca_components
 from aeviz.ui import clusters_view as view
 from aeviz.ui import explore
 from aeviz.ui.layout import page_header
@@ -44,7 +45,8 @@ except InputError as exc:
 
 st.subheader("Scores", divider="gray")
 base = view.baselines(data, split, settings, codes)
-view.show_scores(result, base, settings, codes.z.shape[1], view.raw_name(codes.x))
+view.show_scores(result, base, settings, pca_components(codes.z.shape[1], codes.x), view.raw_name(codes.x),
+                 run.model_name)
 
 order, names = view.cluster_order(data, result.assign, codes.y)
 if codes.y is not None:

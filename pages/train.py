@@ -59,6 +59,8 @@ try:
 except InputError as exc:
     problem = str(exc)
     st.error(problem, icon=":material/error:")
+else:
+    live.warn_overcomplete(model_config.latent_dim, data)
 start = go.button("Training…" if busy else "Start training", type="primary", icon=":material/play_arrow:",
                   key="train.start", disabled=busy or problem is not None, width="stretch",
                   help="A run is training: pause or stop it below; changes here apply to the next run." if busy

@@ -142,3 +142,16 @@ def test_vector_data_compares_with_raw_inputs_and_draws_no_images():
     assert next(m for m in at.metric if m.label == "Accuracy").delta.endswith(" vs inputs")
     assert not at.get("image")  # decoded centroids are a table of values instead
     assert at.dataframe[1].value.shape == (2, 2)
+
+
+@pytest.mark.parametrize("ours, pixels, model, says, advice", [
+    (0.70, 0.55, "ae", "**better than** raw pixels (0.700 against 0.550 accuracy)", "similar inputs close together"),
+    (0.880, 0.880, "ae", "**about as well as** raw pixels", "adds little separation"),
+    (0.40, 0.55, "ae", "**worse than** raw pixels", "compare a **vae**"),
+    (0.40, 0.55, "vae", "**worse than** raw pixels", "a lower β"),
+])
+def test_the_verdict_says_what_the_numbers_say(ours, pixels, model, says, advice):
+    text = clusters_view.verdict(ours, pixels, "latent", "pixels", model)
+    assert says in text and advice in text
+    if model == "vae":
+        assert "compare a **vae**" not in text, "no advice to try the model that is already open"

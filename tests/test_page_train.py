@@ -254,3 +254,23 @@ def test_uploads_import_a_run_or_say_what_is_wrong(tmp_path):
     assert [r["id"] for r in runs.list_runs(state.runs_dir())] == [run.id]
     np.testing.assert_allclose(at.session_state["state.runs"][run.id].history[-1]["val_mse"],
                                run.history[-1]["val_mse"])
+
+
+def test_a_code_as_wide_as_the_data_is_called_out_and_pca_is_not_compared():
+    """Moons are 2-D: the default 32-number code is not undercomplete, and PCA keeps only 2 components."""
+    moons = ("moons", {"n": 200})
+    at = open_page(PAGE, {"state.data": moons})
+    assert any("The code has 32 numbers for inputs of 2 values" in w.value for w in at.warning)
+    at.number_input(key="train.ae.latent_dim").set_value(1).run()
+    assert not any("not smaller than the input" in w.value for w in at.warning)
+
+    data = load_dataset(*moons[:1], **moons[1])
+    run = Run.create("ae", data.shape, data.source, data.params, TrainConfig(epochs=1, batch_size=32),
+                     hidden=(8,), latent_dim=4)
+    train(run, data)
+    at = open_page(PAGE, {"state.data": moons, "state.runs": {run.id: run}, "state.current_run": run.id})
+    assert not at.exception
+    by_label = {m.label: m for m in at.metric}
+    assert "PCA, 2 components" in by_label, "PCA cannot keep more components than the data has values"
+    assert all(not (m.delta or "").endswith("vs PCA") for m in at.metric), "exact PCA is not a baseline"
+    assert any("inputs of 2 values" in i.value for i in at.info)

@@ -15,6 +15,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 
+from aeviz import metrics
 from aeviz.errors import InputError
 
 SILHOUETTE_SAMPLE = 4000  # silhouette is O(N^2): score a fixed random subset beyond this
@@ -77,7 +78,7 @@ def baselines(pixels: np.ndarray, labels: np.ndarray | None, k: int, n_component
               seed: int = 0) -> dict[str, dict[str, float]]:
     """The same clustering on raw pixels and on PCA codes with as many components as the latent size."""
     flat = np.asarray(pixels, np.float64).reshape(len(pixels), -1)
-    n_components = max(1, min(n_components, flat.shape[1], len(flat)))
+    n_components = metrics.pca_components(n_components, flat)
     pca_codes = PCA(n_components=n_components, random_state=seed).fit_transform(flat)
     return {"pixels": run(flat, labels, k, method, seed).scores, "pca": run(pca_codes, labels, k, method, seed).scores}
 

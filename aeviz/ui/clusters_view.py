@@ -179,7 +179,7 @@ def cluster(run: Run, split: str, s: Settings, feats: np.ndarray, y: np.ndarray 
 
 
 def show_scores(result: clustering.Clustering, base: dict[str, dict[str, float]] | None, s: Settings,
-                latent_dim: int, raw: str = "pixels") -> None:
+                pca_dims: int, raw: str = "pixels", model: str = "ae") -> None:
     """One metric per score (delta against raw pixels/inputs) and a small table, the best value per row in bold."""
     keys = [key for key in SCORES if key in result.scores]
     for col, key in zip(st.columns(len(keys)), keys):
@@ -190,31 +190,39 @@ def show_scores(result: clustering.Clustering, base: dict[str, dict[str, float]]
     columns = {ours_name: [result.scores[key] for key in keys]}
     if base is not None:
         columns[f"raw {raw}"] = [base["pixels"].get(key, np.nan) for key in keys]
-        columns[f"PCA ({latent_dim} dims)"] = [base["pca"].get(key, np.nan) for key in keys]
+        columns[f"PCA ({pca_dims} dims)"] = [base["pca"].get(key, np.nan) for key in keys]
     table = pd.DataFrame(columns, index=[SCORES[key] for key in keys])
     styled = table.style.format("{:.3f}", na_rep="–").highlight_max(
         axis=1, props="font-weight: bold; background-color: #dbeafe")
     left, right = st.columns([3, 2])
     left.dataframe(styled, width="stretch")
     right.caption(f"Same method ({METHODS[s.method]}) and k in every column; PCA keeps as many components as the "
-                  "code has dimensions. The best value of each row is highlighted. Silhouette is measured in each "
+                  "code has dimensions (or as the inputs have values, if fewer). The best value of each row is highlighted. Silhouette is measured in each "
                   "column's own space, so compare it across columns with care.")
     if base is not None and "acc" in result.scores:
-        right.markdown(verdict(result.scores["acc"], base["pixels"]["acc"], s.space, raw))
+        right.markdown(verdict(result.scores["acc"], base["pixels"]["acc"], s.space, raw, model))
 
 
-def verdict(ours: float, pixels: float, space: str, raw: str = "pixels") -> str:
+TIE = 0.01  # accuracies closer than this are "about as well": K-Means restarts move them by about as much
+
+
+def verdict(ours: float, pixels: float, space: str, raw: str = "pixels", model: str = "ae") -> str:
     """One sentence on how the codes compare with the raw inputs, and what to try next."""
     what = "These codes cluster" if space == "latent" else "The UMAP embedding of these codes clusters"
     numbers = f"({ours:.3f} against {pixels:.3f} accuracy)"
+    word = "about as well as" if abs(ours - pixels) < TIE else "better than" if ours > pixels else "worse than"
     if space != "latent":
-        word = "better" if ours >= pixels else "worse"
-        return (f"{what} **{word}** than raw {raw} {numbers}. UMAP would lift raw {raw} too, so for a like-for-like "
+        return (f"{what} **{word}** raw {raw} {numbers}. UMAP would lift raw {raw} too, so for a like-for-like "
                 "comparison cluster in the latent space.")
-    if ours >= pixels:
-        return f"{what} **better** than raw {raw} {numbers}: the encoder has put similar inputs close together."
-    return (f"{what} **worse** than raw {raw} {numbers}. A plain autoencoder is trained to reconstruct, not to form "
-            "round, separate groups: train it longer, try the UMAP option, or compare a **vae**.")
+    if word == "better than":
+        return f"{what} **{word}** raw {raw} {numbers}: the encoder has put similar inputs close together."
+    if word == "about as well as":
+        return (f"{what} **{word}** raw {raw} {numbers}: the code keeps the groups the inputs already had, and "
+                "adds little separation of its own.")
+    advice = ("a lower β lets its codes spread out; train it longer or try the UMAP option" if model == "vae" else
+              "train it longer, try the UMAP option, or compare a **vae**")
+    return (f"{what} **{word}** raw {raw} {numbers}. An autoencoder is trained to reconstruct, not to form round, "
+            f"separate groups: {advice}.")
 
 
 # -- naming, confusion, centroids, samples --------------------------------------------------------------------------

@@ -196,10 +196,12 @@ def latent_figure(run_id: str, epoch: int, latent_dim: int, fingerprint: str, _x
 
 # -- finished ----------------------------------------------------------------------------------------------------
 @st.cache_data(show_spinner="Fitting the PCA baseline...", max_entries=32)
-def pca_baseline(run_id: str, k: int, _data: Dataset) -> float:
-    """Validation MSE of PCA with k components fitted on the training split. It depends on the run's data and k
-    only, so it is cached by run id and k (not the epoch): continuing a run does not refit it."""
-    return metrics.pca_baseline(_data.split("train")[0], _data.split("val")[0], k)[0]
+def pca_baseline(run_id: str, k: int, _data: Dataset) -> tuple[float, int]:
+    """Validation MSE of PCA with k components (fewer if the data has fewer values) fitted on the training split,
+    and how many it kept. It depends on the run's data and k only, so it is cached by run id and k (not the epoch):
+    continuing a run does not refit it."""
+    mse, pca = metrics.pca_baseline(_data.split("train")[0], _data.split("val")[0], k)
+    return mse, int(pca.n_components_)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -243,9 +245,9 @@ def finished_panel(run: Run, job: Job | None) -> None:
     left, right = st.columns(2)
     with left:
         if run.history:
-            k = run.model.config.latent_dim
-            fig = plots.metric_curve(run.history, "val_mse", "Validation MSE per epoch", baseline=pca,
-                                     baseline_name=f"PCA, {k} components")
+            fig = plots.metric_curve(run.history, "val_mse", "Validation MSE per epoch",
+                                     baseline=pca[0] if pca else None,
+                                     baseline_name=f"PCA, {pca[1]} components" if pca else "PCA")
             st.plotly_chart(fig, key="train.done.mse", config=CHART_CONFIG)
         _loss_chart(points, run.history, run.id)
     with right:
@@ -264,26 +266,42 @@ def _status(run: Run, job: Job | None) -> None:
         st.warning(text, icon=":material/stop_circle:")
 
 
-def _final_metrics(run: Run, data: Dataset | None) -> float | None:
+def _final_metrics(run: Run, data: Dataset | None) -> tuple[float, int] | None:
     """The best epoch's validation MSE and PSNR (its weights are the ones kept) beside PCA with as many
-    components; returns PCA's MSE (None without the data)."""
+    components; returns PCA's MSE and component count (None without the data)."""
     best = run.history[run.best_epoch - 1] if 0 < run.best_epoch <= len(run.history) else run.history[-1]
-    k = run.model.config.latent_dim
-    pca = None if data is None else pca_baseline(run.id, k, data)
+    pca = None if data is None else pca_baseline(run.id, run.model.config.latent_dim, data)
+    exact = pca is not None and data is not None and pca[1] >= int(np.prod(data.shape))
     c1, c2, c3, c4 = st.columns(4)
     mse, psnr = best["val_mse"], best["val_psnr"]
+    compare = pca is not None and not exact  # PCA that keeps every value rebuilds exactly: nothing to compare
     c1.metric(f"validation MSE (epoch {best['epoch']})", f"{mse:.5f}",
-              None if pca is None else f"{mse - pca:+.5f} vs PCA", delta_color="inverse",
+              f"{mse - pca[0]:+.5f} vs PCA" if compare else None, delta_color="inverse",
               help="mean squared error per pixel on the validation images; lower is better")
     c2.metric("validation PSNR", f"{psnr:.2f} dB",
-              None if pca is None else f"{psnr - metrics.psnr_from_mse(pca):+.2f} dB vs PCA",
+              f"{psnr - metrics.psnr_from_mse(pca[0]):+.2f} dB vs PCA" if compare else None,
               help="peak signal-to-noise ratio, 10·log10(1/MSE); higher is better")
     if pca is not None:
-        c3.metric(f"PCA, {k} components", f"{pca:.5f}", help="the linear baseline with the same code size: the "
-                  "MSE of projecting onto the top principal components of the training images")
+        c3.metric(f"PCA, {pca[1]} components", f"{pca[0]:.5f}", help="the linear baseline with the same code size: "
+                  "the MSE of projecting onto the top principal components of the training inputs")
     c4.metric("training time", _duration(training_time(run.history)),
               f"{best.get('samples_per_s', 0):,.0f} samples/s", delta_color="off", delta_arrow="off")
+    if exact:
+        st.info(overcomplete_note(run.model.config.latent_dim, int(np.prod(data.shape))), icon=":material/info:")
     return pca
+
+
+def warn_overcomplete(latent: int, data: Dataset) -> None:
+    """Say so before training when the chosen code is as wide as the data (e.g. 32 numbers for 2-D moons)."""
+    values = int(np.prod(data.shape))
+    if latent >= values:
+        st.warning(overcomplete_note(latent, values), icon=":material/warning:")
+
+
+def overcomplete_note(latent: int, values: int) -> str:
+    return (f"The code has {latent} numbers for inputs of {values} values, so it is not smaller than the input "
+            f"(not *undercomplete*): PCA with {values} components rebuilds the inputs exactly, and the network can "
+            f"learn to copy instead of finding structure. Set the latent size below {values} to see what it keeps.")
 
 
 def training_time(history: list[dict[str, Any]]) -> float:
