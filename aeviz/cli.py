@@ -88,17 +88,33 @@ def _train_config(args: argparse.Namespace, base: TrainConfig | None) -> TrainCo
     return build_config(TrainConfig, values)
 
 
+# A resumed run keeps its data and its model (the saved weights have that shape): flags that would change them are
+# refused, not ignored. Training settings (--lr, --batch-size, --set lr=...) may change.
+MODEL_FLAGS = {"data": "mnist", "data_param": [], "model": "ae", "latent_dim": None, "hidden": None, "loss": None,
+               "noise": None}
+
+
+def _refuse_with_resume(args: argparse.Namespace) -> None:
+    changed = [name for name, default in MODEL_FLAGS.items() if getattr(args, name) != default]
+    model_sets = set(_key_values(args.set, "--set")) - {f.name for f in fields_of(TrainConfig)}
+    if changed or model_sets:
+        flag = f"--{changed[0].replace('_', '-')}" if changed else f"--set {sorted(model_sets)[0]}=..."
+        raise InputError(f"{flag} cannot change a resumed run: it keeps the data and model it was trained with. "
+                         "Drop it, or train a new run with another --out.")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     data_params = {k: _guess(v) for k, v in _key_values(args.data_param, "--data-param").items()}
     if args.resume:
+        _refuse_with_resume(args)
         run = runs.load(out)
         if args.epochs is not None and args.epochs < 1:
             raise InputError(f"--epochs with --resume is the number of extra epochs, at least 1. Got {args.epochs}.")
         more = args.epochs or run.train_config.epochs
-        args.epochs = None
-        run.train_config = _train_config(args, run.train_config)
         until = run.epoch + more
+        args.epochs = until  # the run's target grows with it, so "epoch 25 of 20" never shows
+        run.train_config = _train_config(args, run.train_config)
         data = load_dataset(run.data_source, **run.data_params)
         runs.check_data_shape(run, data.shape)
     else:
@@ -205,7 +221,18 @@ def to_cli(value: Any) -> str:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    for row in runs.list_runs(args.dir):
+    folder = Path(args.dir or os.environ.get("AEVIZ_RUNS") or "runs")
+    if not folder.is_dir():
+        if args.dir is None and not folder.exists():
+            print(f"no runs yet: {folder} does not exist (train one with `aeviz train` or in the app)",
+                  file=sys.stderr)
+            return 0
+        raise InputError(f"{folder} is not a folder; give the folder that holds your runs (the app's is $AEVIZ_RUNS, "
+                         "else ./runs).")
+    rows = runs.list_runs(folder)
+    if not rows:
+        print(f"no runs in {folder}", file=sys.stderr)
+    for row in rows:
         desc = row["error"] or f"{row['model']} on {row['dataset']}, epoch {row['epoch']}, {row['status']}"
         print(f"{row['path']}  {desc}")
     return 0
@@ -250,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("datasets", help="list datasets and their parameters").set_defaults(fn=cmd_datasets)
     sub.add_parser("models", help="list models and their parameters").set_defaults(fn=cmd_models)
     r = sub.add_parser("runs", help="list the runs saved under a folder")
-    r.add_argument("dir", nargs="?", default="runs")
+    r.add_argument("dir", nargs="?", default=None, help="default: $AEVIZ_RUNS, else ./runs (where the app saves)")
     r.set_defaults(fn=cmd_runs)
     a = sub.add_parser("app", help="start the Streamlit app (other options go to streamlit, e.g. --server.port 8502)")
     a.set_defaults(fn=cmd_app)

@@ -101,6 +101,10 @@ def validate(config: Any) -> None:
             _check_number(owner, spec, value)
 
 
+KIND_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false",
+              "ints": "whole numbers separated by commas, e.g. 512,128 (empty for none)"}
+
+
 def parse_value(owner: str, spec: Field, text: str) -> Any:
     """Turn a CLI/form string into the field's type: '512,128' -> (512, 128); 'true' -> True."""
     text = text.strip()
@@ -116,10 +120,11 @@ def parse_value(owner: str, spec: Field, text: str) -> Any:
                 return False
             raise ValueError(text)
         if spec.kind == "ints":
-            return tuple(int(part) for part in text.replace(" ", "").split(",") if part != "")
+            compact = text.replace(" ", "")
+            return tuple(int(part) for part in compact.split(",")) if compact else ()  # '512,,128' is refused
         return text
     except ValueError:
-        raise bad_param(owner, spec.name, f"a {spec.kind}", text) from None
+        raise bad_param(owner, spec.name, KIND_WORDS.get(spec.kind, f"a {spec.kind}"), text) from None
 
 
 def build_config(cls: type, values: dict[str, Any]) -> Any:

@@ -76,7 +76,33 @@ def test_refuses_to_overwrite_a_run_but_resumes(trained_run, capsys):
     code, _, err = cli(capsys, "train", "--out", str(trained_run), "--epochs", "1")
     assert code == 2 and "already holds a run" in err and "--resume" in err
     code, _, err = cli(capsys, "train", "--out", str(trained_run), "--epochs", "1", "--resume")
-    assert code == 0 and runs.load(trained_run).epoch == 3
+    resumed = runs.load(trained_run)
+    assert code == 0 and resumed.epoch == 3
+    assert resumed.train_config.epochs == 3, "the run's target grows with it: never 'epoch 3 of 2'"
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--latent-dim", "4"], "--latent-dim"), (["--hidden", "8"], "--hidden"), (["--model", "vae"], "--model"),
+    (["--data", "digits"], "--data"), (["--set", "activation=tanh"], "--set activation"),
+])
+def test_resume_refuses_flags_that_would_change_the_model_or_data(trained_run, capsys, flags, named):
+    before = runs.load(trained_run).epoch
+    code, _, err = cli(capsys, "train", "--out", str(trained_run), "--resume", "--epochs", "1", *flags)
+    assert code == 2 and err.startswith(f"aeviz train: error: {named}") and "cannot change a resumed run" in err
+    assert len(err.strip().splitlines()) == 1 and runs.load(trained_run).epoch == before
+
+
+def test_runs_lists_a_folder_and_says_when_there_is_nothing(trained_run, capsys, tmp_path, monkeypatch):
+    code, out, _ = cli(capsys, "runs", str(trained_run.parent))
+    assert code == 0 and str(trained_run) in out and "ae on mnist" in out
+    code, out, err = cli(capsys, "runs", str(tmp_path))
+    assert code == 0 and out == "" and "no runs in" in err
+    for bad in (tmp_path / "missing", trained_run / "config.json"):
+        code, _, err = cli(capsys, "runs", str(bad))
+        assert code == 2 and "is not a folder" in err and len(err.strip().splitlines()) == 1
+    monkeypatch.setenv("AEVIZ_RUNS", str(trained_run.parent))  # no argument: the app's runs folder
+    code, out, _ = cli(capsys, "runs")
+    assert code == 0 and str(trained_run) in out
 
 
 @pytest.mark.parametrize("argv, fragment", [
@@ -87,6 +113,7 @@ def test_refuses_to_overwrite_a_run_but_resumes(trained_run, capsys):
     (["train", "--lr", "-1"], "'lr' parameter"),
     (["train", "--latent-dim", "0"], "'latent_dim'"),
     (["train", "--hidden", "a,b"], "'hidden'"),
+    (["train", "--hidden", "512,,128"], "must be whole numbers separated by commas"),
     (["train", "--set", "beta=2"], "has no parameter 'beta'"),
     (["train", "--model", "vae", "--set", "beta=big"], "'beta'"),
     (["train", "--set", "nokey"], "must look like KEY=VALUE"),
