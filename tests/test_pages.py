@@ -41,7 +41,8 @@ def test_page_launches_with_a_trained_run(page, trained_state):
     at = open_page(page, trained_state)
     assert not at.exception, at.exception
     run = trained_state["state.runs"][trained_state["state.current_run"]]
-    assert any(f"{run.epoch} of {run.train_config.epochs} epochs done" in m.value for m in at.sidebar.markdown)
+    assert any(f"`ae` on mnist · {run.epoch} of {run.train_config.epochs} epochs done" in m.value
+               for m in at.sidebar.markdown)
 
 
 @pytest.fixture(scope="module")

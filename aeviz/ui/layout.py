@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from aeviz import devices
@@ -57,6 +59,8 @@ def _run_line() -> None:
     job = state.job_for(run)
     status = job.state if job is not None else run.status
     until = job.until if job is not None else run.train_config.epochs
-    st.markdown(f"**Run:** `{run.model_name}` · {run.epoch} of {until} epochs done · {status}")
+    # The run's own data, which the explore pages use: it may differ from the Data line (the data for new runs).
+    st.markdown(f"**Run:** `{run.model_name}` on {Path(run.data_source).name} · {run.epoch} of {until} epochs done "
+                f"· {status}")
     if job is not None and job.state == "queued":
         st.caption(f"Queued: position {state.job_manager().queue_position(job)} in line.")
