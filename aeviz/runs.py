@@ -94,8 +94,10 @@ class Run:
         return self.model.input_shape
 
     def describe(self) -> str:
-        """'vae, epoch 3/10, running' for sidebars and logs."""
-        return f"{self.model_name}, epoch {self.epoch}/{self.train_config.epochs}, {self.status}"
+        """'vae, epoch 3/10, running' for sidebars and logs; a run whose kept weights are an earlier epoch's says so."""
+        best = (f", weights of its best epoch ({self.best_epoch})"
+                if self.status != "running" and 0 < self.best_epoch < self.epoch else "")
+        return f"{self.model_name}, epoch {self.epoch}/{self.train_config.epochs}, {self.status}{best}"
 
     def config_dict(self) -> dict[str, Any]:
         return {

@@ -220,6 +220,9 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
     if status != "failed" and best_state is not None:
         with run.lock:
             _restore(model, best_state)
+        if status == "finished" and 0 < run.best_epoch < run.epoch:
+            message += (f" Kept the weights of epoch {run.best_epoch}, whose validation loss was the lowest; later "
+                        "epochs did worse on unseen data.")
     with run.lock:
         run.status, run.message = status, message
         run.optimizer_state = optimizer.state_dict()

@@ -201,3 +201,31 @@ def test_torch_threads_are_put_back_when_another_library_changes_them():
     finally:
         torch.set_num_threads(before)
     assert len(seen) >= 2 and all(t == 1 for t in seen)
+
+
+def test_a_run_that_kept_an_earlier_epoch_says_so():
+    """Best-weights restore: the run reads 'epoch 3', but what it computes is epoch 1's model. Say so."""
+    data = toy_images(n=120)
+    run = make_run(data, epochs=3)
+    events = list(fit(run, data))
+    end = events[-1]
+    assert isinstance(end, EndEvent) and end.status == "finished"
+    run.best_epoch = 1  # as when later epochs overfit (forced here: the toy data keeps improving)
+    assert run.describe().endswith("finished, weights of its best epoch (1)")
+    run.best_epoch = 3
+    assert run.describe() == "ae, epoch 3/3, finished"
+
+
+def test_the_end_message_names_the_kept_epoch_when_it_is_not_the_last(monkeypatch):
+    import aeviz.training as training
+
+    losses = iter([0.1, 0.5, 0.9])  # validation loss rises after epoch 1: epoch 1's weights are kept
+    real = training.evaluate_losses
+    monkeypatch.setattr(training, "evaluate_losses", lambda m, x: {**real(m, x), "loss": next(losses)})
+    data = toy_images(n=120)
+    run = make_run(data, epochs=3)
+    end = list(fit(run, data))[-1]
+    assert run.best_epoch == 1 and run.epoch == 3
+    assert end.message == ("Trained to epoch 3. Kept the weights of epoch 1, whose validation loss was the lowest; "
+                           "later epochs did worse on unseen data.")
+    assert "weights of its best epoch (1)" in run.describe()
