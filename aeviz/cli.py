@@ -249,6 +249,9 @@ def cmd_app(args: argparse.Namespace) -> int:
                            cwd=app.parent, env=env)
 
 
+TRAIN_DEFAULTS = TrainConfig()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="aeviz", description="An interactive laboratory for autoencoders.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -256,15 +259,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", default="mnist", help="dataset name (see `aeviz datasets`) or a file/folder path")
     t.add_argument("--data-param", action="append", default=[], metavar="KEY=VALUE", help="dataset parameter")
     t.add_argument("--model", default="ae", help="model name (see `aeviz models`)")
-    t.add_argument("--latent-dim", type=int)
+    t.add_argument("--latent-dim", type=int, help="size of the code z (default 32)")
     t.add_argument("--hidden", help="hidden widths, e.g. 512,128")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float)
-    t.add_argument("--loss", choices=["mse", "bce"])
+    t.add_argument("--epochs", type=int, help="passes over the training split "
+                   f"(default {TRAIN_DEFAULTS.epochs}; with --resume: how many more)")
+    t.add_argument("--batch-size", type=int, help=f"samples per step (default {TRAIN_DEFAULTS.batch_size})")
+    t.add_argument("--lr", type=float, help=f"Adam learning rate (default {TRAIN_DEFAULTS.lr:g})")
+    t.add_argument("--loss", choices=["mse", "bce"], help="reconstruction loss (default: the model's)")
     t.add_argument("--noise", metavar="KIND:LEVEL", help="training corruption of the denoising model")
-    t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"])
-    t.add_argument("--seed", type=int)
+    t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="default auto: CUDA, then MPS, then CPU")
+    t.add_argument("--seed", type=int,
+                   help=f"seed of the weights, split order and noise (default {TRAIN_DEFAULTS.seed})")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any model/training parameter")
     t.add_argument("--out", required=True, metavar="RUN_DIR")
     t.add_argument("--resume", action="store_true", help="train the run in --out for --epochs more epochs")

@@ -41,8 +41,8 @@ pick, go = st.columns([3, 1], vertical_alignment="bottom")
 name = pick.selectbox("Variant", list(MODELS), key="train.model", format_func=lambda n: f"{n}: {MODELS[n].summary}")
 summary = MODELS[name].summary
 st.caption(f"**{summary[0].upper() + summary[1:]}.** Paper: {MODELS[name].paper}. Data for a new run: "
-           f"**{data.name}**, {len(data.train_idx):,} training and {len(data.val_idx):,} validation samples (change it on the "
-           "*Data* page).")
+           f"**{data.name}**, {len(data.train_idx):,} training and {len(data.val_idx):,} validation samples "
+           "(change it on the *Data* page).")
 with st.expander("Settings: the model and its training", expanded=run is None, icon=":material/tune:"):
     model_col, train_col = st.columns(2, gap="large")
     with model_col:

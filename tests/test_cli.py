@@ -201,6 +201,7 @@ def test_resume_needs_at_least_one_more_epoch(trained_run, capsys):
 
 @pytest.mark.parametrize("limit", [1, 9])
 def test_too_few_samples_to_train_is_one_line(tmp_path, capsys, limit):
-    code, _, err = cli(capsys, "train", "--data", "mnist", "--data-param", f"limit={limit}", "--out", str(tmp_path / "r"))
+    code, _, err = cli(capsys, "train", "--data", "mnist", "--data-param", f"limit={limit}",
+                       "--out", str(tmp_path / "r"))
     assert code == 2 and "at least 10" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()

@@ -197,8 +197,9 @@ def show_scores(result: clustering.Clustering, base: dict[str, dict[str, float]]
     left, right = st.columns([3, 2])
     left.dataframe(styled, width="stretch")
     right.caption(f"Same method ({METHODS[s.method]}) and k in every column; PCA keeps as many components as the "
-                  "code has dimensions (or as the inputs have values, if fewer). The best value of each row is highlighted. Silhouette is measured in each "
-                  "column's own space, so compare it across columns with care.")
+                  "code has dimensions (or as the inputs have values, if fewer). The best value of each row is "
+                  "highlighted. Silhouette is measured in each column's own space, so compare it across columns "
+                  "with care.")
     if base is not None and "acc" in result.scores:
         right.markdown(verdict(result.scores["acc"], base["pixels"]["acc"], s.space, raw, model))
 
@@ -248,7 +249,8 @@ def confusion_figure(table: np.ndarray, row_names: list[str], col_names: list[st
     # At least 320 px: rotated cluster names take ~100 px, and the colour bar needs room for its scale.
     fig.update_layout(**{**plots.LAYOUT, "height": max(320, 140 + 34 * len(row_names))},
                       title="Which labels end up in which cluster")
-    fig.update_xaxes(type="category", title="cluster → its matched label", tickangle=0 if len(col_names) <= 4 else -40)
+    fig.update_xaxes(type="category", title="cluster → its matched label",
+                     tickangle=0 if len(col_names) <= 4 else -40)
     fig.update_yaxes(type="category", title="true label", autorange="reversed")
     return fig
 

@@ -132,7 +132,7 @@ def show(data: Dataset) -> None:
     for note in data.notes:
         st.warning(note, icon=":material/info:")
     x_min, x_max = float(data.x.min()), float(data.x.max())
-    c = st.columns(5)
+    c = st.columns([1, 1.1, 1.4, 0.6, 1.2])  # "8,000 / 2,000" needs the widest column
     c[0].metric("Samples", f"{len(data.x):,}")
     c[1].metric("One sample", shape_text(data))
     c[2].metric("Train / validation", f"{len(data.train_idx):,} / {len(data.val_idx):,}")

@@ -123,8 +123,10 @@ def _manifold_dims(z: np.ndarray) -> tuple[int, int] | None:
         return 0, 1
     top = codespace.top_dims(z, 2)
     c = st.columns(2)
-    dx = c[0].selectbox("Horizontal dimension", list(range(k)), index=top[0], key="generate.mx", format_func=plots.dim_name)
-    dy = c[1].selectbox("Vertical dimension", list(range(k)), index=top[1], key="generate.my", format_func=plots.dim_name)
+    dx = c[0].selectbox("Horizontal dimension", list(range(k)), index=top[0], key="generate.mx",
+                        format_func=plots.dim_name)
+    dy = c[1].selectbox("Vertical dimension", list(range(k)), index=top[1], key="generate.my",
+                        format_func=plots.dim_name)
     if dx == dy:
         st.error("The two axes are the same dimension: choose two different ones to span a plane.")
         return None
