@@ -68,6 +68,7 @@ def loss_curves(points: Sequence[dict[str, float]], history: Sequence[dict] = ()
                                  line=dict(color="#ff7f0e", dash="dot"), marker=dict(size=7)))
     fig.update_layout(title="Loss (per image)", xaxis_title="epoch", legend=dict(orientation="h", y=-0.25),
                       **LAYOUT)
+    _whole_epochs(fig, max(xs + [h["epoch"] for h in history], default=0))
     if log_y:
         fig.update_yaxes(type="log")
     return fig
@@ -80,7 +81,14 @@ def metric_curve(history: Sequence[dict], key: str, title: str, baseline: float 
     if baseline is not None:
         fig.add_hline(y=baseline, line_dash="dash", line_color="#d62728", annotation_text=baseline_name)
     fig.update_layout(title=title, xaxis_title="epoch", showlegend=False, **LAYOUT)
+    _whole_epochs(fig, max((h["epoch"] for h in history), default=0))
     return fig
+
+
+def _whole_epochs(fig: go.Figure, last: float) -> None:
+    """A short run's axis ticks every whole epoch (Plotly would mark 1.5, 2.5); a long one keeps automatic ticks."""
+    if last <= 12:
+        fig.update_xaxes(tick0=0, dtick=1)
 
 
 def class_colours(labels: np.ndarray | None, n: int) -> list[str]:

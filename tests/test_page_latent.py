@@ -32,10 +32,10 @@ def test_without_a_run_the_page_explains_and_links_to_train():
 def test_pca_view_states_the_number_of_points(state4):
     at = open_page("pages/latent.py", state4)
     assert not at.exception
-    assert any("All 60 points of the val split" in c.value for c in at.caption)
+    assert any("All 60 points of the validation split" in c.value for c in at.caption)
     assert at.radio(key="latent.method").options == ["PCA", "t-SNE", "UMAP"]
     at.radio(key="latent.split").set_value("all").run()
-    assert any("All 300 points of the all split" in c.value for c in at.caption)
+    assert any("All 300 points of both splits" in c.value for c in at.caption)
 
 
 def test_two_dimensional_codes_are_drawn_raw():

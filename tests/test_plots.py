@@ -85,3 +85,12 @@ def test_log_ticks_label_plain_values_and_thin_out_over_wide_ranges():
     vals, text = plots.log_ticks(-8, -2)  # six decades: powers of ten only, short labels
     assert text == ["1e-8", "1e-7", "1e-6", "1e-5", "0.0001", "0.001", "0.01"]
     assert vals == [-8.0, -7.0, -6.0, -5.0, -4.0, -3.0, -2.0]
+
+
+def test_short_runs_tick_whole_epochs_only():
+    history = [{"epoch": e, "val_loss": 1.0 / e, "val_mse": 0.1 / e} for e in (1, 2, 3)]
+    points = [{"epoch": e / 4, "loss": 1.0} for e in range(1, 13)]
+    for fig in (plots.loss_curves(points, history), plots.metric_curve(history, "val_mse", "MSE")):
+        assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 0
+    long = [{"epoch": e, "val_mse": 0.1} for e in range(1, 41)]
+    assert plots.metric_curve(long, "val_mse", "MSE").layout.xaxis.dtick is None, "a long run: automatic ticks"

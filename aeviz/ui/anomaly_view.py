@@ -80,7 +80,7 @@ def threshold(codes: Codes) -> float:
     c = st.columns(4)
     c[0].metric("Threshold (MSE)", f"{thr:.4f}")
     c[1].metric("Above the threshold", f"{above:,} of {len(errors):,}")
-    c[2].metric("Median error", f"{np.median(errors):.4f}")
+    c[2].metric("Median error", f"{np.median(errors):.3g}")
     c[3].metric("Largest error", f"{errors.max():.4f}")
     st.plotly_chart(_error_histogram(errors, thr, q), key="anomalies.hist")
     return thr
@@ -231,8 +231,8 @@ def ood(run: Run, data: Dataset, codes: Codes, thr: float) -> None:
     auc = anomaly.ood_auc(codes.errors, out_err)
     c = st.columns(4)
     c[0].metric("ROC AUC", f"{auc:.3f}", help="1 = a threshold separates them perfectly, 0.5 = a coin toss")
-    c[1].metric("Median error, validation", f"{np.median(codes.errors):.4f}")
-    c[2].metric(f"Median error, {batch.label}", f"{np.median(out_err):.4f}")
+    c[1].metric("Median error, validation", f"{np.median(codes.errors):.3g}")
+    c[2].metric(f"Median error, {batch.label}", f"{np.median(out_err):.3g}")
     c[3].metric("Flagged by the threshold above", f"{(out_err > thr).mean():.0%}",
                 help=f"share of the {len(out_err):,} {batch.label} samples whose error exceeds {thr:.4f}")
     st.caption(f"The AUC is the chance that a random {batch.label} sample is rebuilt worse than a random validation "

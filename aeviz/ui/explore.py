@@ -84,6 +84,9 @@ def codes(run: Run, data: Dataset, split: str = "val", limit: int = 0) -> Codes:
     return _codes(run.id, run.revision, split, limit, run, data)
 
 
+SPLIT_WORDS = {"val": "the validation split", "train": "the training split", "all": "both splits"}
+
+
 def split_picker(page: str, data: Dataset) -> str:
     """Validation split by default; 'all' and 'train' on request. Says how many points each has."""
     sizes = {"val": len(data.val_idx), "train": len(data.train_idx), "all": len(data.x)}

@@ -13,7 +13,7 @@ from aeviz.data import Dataset
 from aeviz.errors import InputError
 from aeviz.projections import pca_2d
 from aeviz.runs import Run
-from aeviz.ui.explore import Codes, class_name
+from aeviz.ui.explore import SPLIT_WORDS, Codes, class_name
 
 COLOURINGS = ("label", "K-Means cluster", "reconstruction error", "one latent dimension")
 METHOD_NAMES = {"raw": "raw code (2-D)", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
@@ -70,7 +70,7 @@ def compute_view(page: str, run: Run, codes: Codes, split: str, method: str, par
     name = "t-SNE" if method == "tsne" else "UMAP"
     return View(task.result, (f"{name} 1", f"{name} 2"), method,
                 f"{name} keeps neighbourhoods, not distances: cluster sizes and gaps between them mean little. "
-                f"{task.status()}.")
+                + task.status())
 
 
 def _wait_for(task: embedding.EmbeddingTask) -> None:
@@ -103,7 +103,7 @@ def _kmeans(run_id: str, revision: int, split: str, k: int, _z: np.ndarray) -> n
 
 
 def figure(run: Run, codes: Codes, data: Dataset, view: View, split: str, colour: str, extra: dict):
-    title = f"{len(view.xy):,} points ({split} split) · {METHOD_NAMES[view.method]}"
+    title = f"{len(view.xy):,} points of {SPLIT_WORDS[split]} · {METHOD_NAMES[view.method]}"
     if colour == "label":
         return plots.latent_scatter(view.xy, codes.y, data.classes, title, view.axis_titles)
     if colour == "K-Means cluster":
