@@ -95,6 +95,7 @@ class DatasetSpec:
     description: str  # one line, for `aeviz datasets` and the dataset picker
     kind: str  # "bundled" | "download" | "toy" | "builtin"
     params: tuple[Param, ...] = ()
+    shape: tuple[int, ...] = ()  # one sample's shape, known before loading (pickers offer only what fits a run)
 
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params}
@@ -109,16 +110,18 @@ _TOY = (
 )
 
 DATASETS: dict[str, DatasetSpec] = {
-    "mnist": DatasetSpec("MNIST test set: 10,000 handwritten digits, 28x28 (bundled, offline)", "bundled", _LIMIT),
-    "mnist-full": DatasetSpec("MNIST: 70,000 handwritten digits, 28x28 (11 MB)", "download", _LIMIT_FULL),
-    "fashion-mnist": DatasetSpec("Fashion-MNIST: 70,000 clothing images, 28x28 (30 MB)", "download", _LIMIT_FULL),
-    "kmnist": DatasetSpec("Kuzushiji-MNIST: 70,000 cursive hiragana, 28x28 (20 MB)", "download", _LIMIT_FULL),
-    "digits": DatasetSpec("scikit-learn digits: 1,797 handwritten digits, 8x8 (built in)", "builtin"),
-    "moons": DatasetSpec("two interleaving half circles, 2-D, 2 classes", "toy", _TOY),
-    "circles": DatasetSpec("a small circle inside a large one, 2-D, 2 classes", "toy", _TOY),
-    "spiral": DatasetSpec("three interleaved spiral arms, 2-D, 3 classes", "toy", _TOY),
-    "swiss-roll": DatasetSpec("a rolled-up 2-D sheet in 3-D, labelled by 6 segments along the roll", "toy", _TOY),
-    "s-curve": DatasetSpec("an S-shaped 2-D sheet in 3-D, labelled by 6 segments along the curve", "toy", _TOY),
+    "mnist": DatasetSpec("MNIST test set: 10,000 handwritten digits, 28x28 (bundled, offline)", "bundled", _LIMIT, (1, 28, 28)),
+    "mnist-full": DatasetSpec("MNIST: 70,000 handwritten digits, 28x28 (11 MB)", "download", _LIMIT_FULL, (1, 28, 28)),
+    "fashion-mnist": DatasetSpec("Fashion-MNIST: 70,000 clothing images, 28x28 (30 MB)", "download", _LIMIT_FULL, (1, 28, 28)),
+    "kmnist": DatasetSpec("Kuzushiji-MNIST: 70,000 cursive hiragana, 28x28 (20 MB)", "download", _LIMIT_FULL, (1, 28, 28)),
+    "digits": DatasetSpec("scikit-learn digits: 1,797 handwritten digits, 8x8 (built in)", "builtin", (), (1, 8, 8)),
+    "moons": DatasetSpec("two interleaving half circles, 2-D, 2 classes", "toy", _TOY, (2,)),
+    "circles": DatasetSpec("a small circle inside a large one, 2-D, 2 classes", "toy", _TOY, (2,)),
+    "spiral": DatasetSpec("three interleaved spiral arms, 2-D, 3 classes", "toy", _TOY, (2,)),
+    "swiss-roll": DatasetSpec("a rolled-up 2-D sheet in 3-D, labelled by 6 segments along the roll", "toy", _TOY,
+                              (3,)),
+    "s-curve": DatasetSpec("an S-shaped 2-D sheet in 3-D, labelled by 6 segments along the curve", "toy", _TOY,
+                           (3,)),
 }
 
 DIGIT_CLASSES = tuple(str(i) for i in range(10))

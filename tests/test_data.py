@@ -226,3 +226,9 @@ def test_dataset_takes_no_unknown_params():
 def test_the_core_never_imports_streamlit():
     code = "import sys, aeviz.data, aeviz.loaders.files, aeviz.loaders.decode; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("name", [n for n in DATASETS if DATASETS[n].kind != "download"])
+def test_each_registry_entry_states_the_shape_it_loads(name):
+    params = {"limit": 50} if name == "mnist" else {"n": 50} if DATASETS[name].kind == "toy" else {}
+    assert tuple(load_dataset(name, **params).shape) == DATASETS[name].shape

@@ -113,7 +113,9 @@ def worst(run: Run, data: Dataset, codes: Codes) -> None:
 
 # -- out-of-distribution ------------------------------------------------------------------------------------------
 def _choices(data: Dataset) -> list[str]:
-    return [NOISE, *(name for name in DATASETS if name != data.source), UPLOAD]
+    """Noise, the other registry datasets whose samples have this data's shape, and an upload."""
+    fits = [name for name, spec in DATASETS.items() if name != data.source and spec.shape == tuple(data.shape)]
+    return [NOISE, *fits, UPLOAD]
 
 
 def _choice_label(choice: str) -> str:
