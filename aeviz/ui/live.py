@@ -222,7 +222,7 @@ def finished_panel(run: Run, job: Job | None) -> None:
     except InputError as exc:
         data = None
         problem = f"{exc} The charts that need the data are hidden."
-    top, more, go = st.columns([4, 1, 1], vertical_alignment="bottom")
+    top, more, go = st.columns([4, 1, 1.4], vertical_alignment="bottom")  # room for "Continue training"
     with top:
         _status(run, job)
     _continue(run, data, more, go)
