@@ -90,12 +90,13 @@ def _train_config(args: argparse.Namespace, base: TrainConfig | None) -> TrainCo
 
 # A resumed run keeps its data and its model (the saved weights have that shape): flags that would change them are
 # refused, not ignored. Training settings (--lr, --batch-size, --set lr=...) may change.
-MODEL_FLAGS = {"data": "mnist", "data_param": [], "model": "ae", "latent_dim": None, "hidden": None, "loss": None,
-               "noise": None}
+# Their parser defaults are None (or []), so "given" is simply "not None".
+MODEL_FLAGS = ("data", "data_param", "model", "latent_dim", "hidden", "loss", "noise")
+DEFAULT_DATA, DEFAULT_MODEL = "mnist", "ae"
 
 
 def _refuse_with_resume(args: argparse.Namespace) -> None:
-    changed = [name for name, default in MODEL_FLAGS.items() if getattr(args, name) != default]
+    changed = [name for name in MODEL_FLAGS if getattr(args, name) not in (None, [])]
     model_sets = set(_key_values(args.set, "--set")) - {f.name for f in fields_of(TrainConfig)}
     if changed or model_sets:
         flag = f"--{changed[0].replace('_', '-')}" if changed else f"--set {sorted(model_sets)[0]}=..."
@@ -118,6 +119,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         data = load_dataset(run.data_source, **run.data_params)
         runs.check_data_shape(run, data.shape)
     else:
+        args.data, args.model = args.data or DEFAULT_DATA, args.model or DEFAULT_MODEL
         if (out / "config.json").exists():
             raise InputError(f"{out} already holds a run; pick another --out, or add --resume to train it further.")
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -256,9 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="aeviz", description="An interactive laboratory for autoencoders.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train a model and save the run folder")
-    t.add_argument("--data", default="mnist", help="dataset name (see `aeviz datasets`) or a file/folder path")
+    t.add_argument("--data", help=f"dataset name (see `aeviz datasets`) or a file/folder path (default {DEFAULT_DATA})")
     t.add_argument("--data-param", action="append", default=[], metavar="KEY=VALUE", help="dataset parameter")
-    t.add_argument("--model", default="ae", help="model name (see `aeviz models`)")
+    t.add_argument("--model", help=f"model name (see `aeviz models`; default {DEFAULT_MODEL})")
     t.add_argument("--latent-dim", type=int, help="size of the code z (default 32)")
     t.add_argument("--hidden", help="hidden widths, e.g. 512,128")
     t.add_argument("--epochs", type=int, help="passes over the training split "

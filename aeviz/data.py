@@ -104,16 +104,20 @@ class DatasetSpec:
 _LIMIT_HELP = "use a seeded random subset of this many images (0 = all)"
 _LIMIT = (Param("limit", 0, 0, 10_000, _LIMIT_HELP),)
 _LIMIT_FULL = (Param("limit", 0, 0, 70_000, _LIMIT_HELP),)
+_IMAGE_28 = (1, 28, 28)
 _TOY = (
     Param("n", 2000, 10, 100_000, "number of points"),
     Param("noise", 0.05, 0.0, 1.0, "standard deviation of the Gaussian noise (the shapes are about 2 units across)"),
 )
 
 DATASETS: dict[str, DatasetSpec] = {
-    "mnist": DatasetSpec("MNIST test set: 10,000 handwritten digits, 28x28 (bundled, offline)", "bundled", _LIMIT, (1, 28, 28)),
-    "mnist-full": DatasetSpec("MNIST: 70,000 handwritten digits, 28x28 (11 MB)", "download", _LIMIT_FULL, (1, 28, 28)),
-    "fashion-mnist": DatasetSpec("Fashion-MNIST: 70,000 clothing images, 28x28 (30 MB)", "download", _LIMIT_FULL, (1, 28, 28)),
-    "kmnist": DatasetSpec("Kuzushiji-MNIST: 70,000 cursive hiragana, 28x28 (20 MB)", "download", _LIMIT_FULL, (1, 28, 28)),
+    "mnist": DatasetSpec("MNIST test set: 10,000 handwritten digits, 28x28 (bundled, offline)", "bundled", _LIMIT,
+                         _IMAGE_28),
+    "mnist-full": DatasetSpec("MNIST: 70,000 handwritten digits, 28x28 (11 MB)", "download", _LIMIT_FULL, _IMAGE_28),
+    "fashion-mnist": DatasetSpec("Fashion-MNIST: 70,000 clothing images, 28x28 (30 MB)", "download", _LIMIT_FULL,
+                                 _IMAGE_28),
+    "kmnist": DatasetSpec("Kuzushiji-MNIST: 70,000 cursive hiragana, 28x28 (20 MB)", "download", _LIMIT_FULL,
+                          _IMAGE_28),
     "digits": DatasetSpec("scikit-learn digits: 1,797 handwritten digits, 8x8 (built in)", "builtin", (), (1, 8, 8)),
     "moons": DatasetSpec("two interleaving half circles, 2-D, 2 classes", "toy", _TOY, (2,)),
     "circles": DatasetSpec("a small circle inside a large one, 2-D, 2 classes", "toy", _TOY, (2,)),
