@@ -30,9 +30,9 @@ with left:
         fig = latent_view.figure(run, codes, data, view, split, colour, extra)
         event = st.plotly_chart(fig, key=f"latent.chart.{method}", on_select="rerun",
                                 selection_mode=("points", "box", "lasso"))
-        st.caption(f"All {len(view.xy):,} points of {explore.SPLIT_WORDS[split]} are drawn; {view.note}. Lasso (or pick the "
-                   "box tool, top right) to select a group; in zoom or pan mode, click one point for its nearest "
-                   "neighbours; double-click to clear.")
+        st.caption(f"All {len(view.xy):,} points of {explore.SPLIT_WORDS[split]} are drawn; {view.note}. Lasso "
+                   "(or pick the box tool, top right) to select a group; in zoom or pan mode, click one point for its "
+                   "nearest neighbours; double-click to clear.")
 if view is not None:
     picked = sorted(set(event.selection.point_indices)) if event and event.selection else []
     if picked:
