@@ -14,6 +14,7 @@ from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from aeviz.ui import clusters_view
 from tests.conftest import open_page
+from tests.helpers import trained_moons_run
 
 PAGE = "pages/clusters.py"
 
@@ -129,10 +130,7 @@ def test_unlabelled_data_shows_silhouette_only(tmp_path):
 
 
 def test_vector_data_compares_with_raw_inputs_and_draws_no_images():
-    data = load_dataset("moons", n=300)
-    run = Run.create("ae", data.shape, "moons", data.params, TrainConfig(epochs=1, batch_size=32), hidden=(16,),
-                     latent_dim=2)
-    train(run, data)
+    run, data = trained_moons_run(), load_dataset("moons", n=300)  # the same seeded split the run trained on
     at = open_page(PAGE, seeded(run))
     assert at.slider(key="clusters.k").value == 2  # two moons, two clusters
     x, y = data.split("val")

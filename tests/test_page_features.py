@@ -13,6 +13,7 @@ from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from tests.conftest import open_page
+from tests.helpers import trained_moons_run
 
 PAGE = "pages/features.py"
 
@@ -117,10 +118,7 @@ def test_linear_model_against_pca(data):
 
 
 def test_vector_data_has_a_table_but_no_filter_images():
-    moons = load_dataset("moons", n=300)
-    run = Run.create("ae", moons.shape, "moons", moons.params, TrainConfig(epochs=1, batch_size=32), hidden=(16,),
-                     latent_dim=2)
-    train(run, moons)
+    run = trained_moons_run()
     at = open_page(PAGE, seeded(run))
     assert not at.exception
     assert list(at.dataframe[0].value.index) == ["z1", "z2"]

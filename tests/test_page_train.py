@@ -16,6 +16,7 @@ from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from aeviz.ui import forms, state
 from tests.conftest import open_page
+from tests.helpers import trained_moons_run
 
 SMALL = {"state.data": ("mnist", {"limit": 300})}  # 240 training and 60 validation digits
 PAGE = "pages/train.py"
@@ -264,10 +265,7 @@ def test_a_code_as_wide_as_the_data_is_called_out_and_pca_is_not_compared():
     at.number_input(key="train.ae.latent_dim").set_value(1).run()
     assert not any("not smaller than the input" in w.value for w in at.warning)
 
-    data = load_dataset(*moons[:1], **moons[1])
-    run = Run.create("ae", data.shape, data.source, data.params, TrainConfig(epochs=1, batch_size=32),
-                     hidden=(8,), latent_dim=4)
-    train(run, data)
+    run = trained_moons_run(n=200, latent_dim=4, hidden=(8,))
     at = open_page(PAGE, {"state.data": moons, "state.runs": {run.id: run}, "state.current_run": run.id})
     assert not at.exception
     by_label = {m.label: m for m in at.metric}
