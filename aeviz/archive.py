@@ -20,7 +20,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from aeviz import runs
+from aeviz import catalog, runs
 from aeviz.data import DATASETS
 from aeviz.errors import InputError
 
@@ -163,7 +163,7 @@ def _adopt(tmp: Path, root: Path) -> Path:
     if not SAFE_NAME.fullmatch(run.id):
         raise InputError(f"The uploaded run's id {run.id!r} is not a safe folder name; refused.")
     target = root / run.id
-    taken = {row["id"] for row in runs.list_runs(root)}
+    taken = {row["id"] for row in catalog.list_runs(root)}
     if target.exists() or run.id in taken:
         raise InputError(f"A run named {run.id!r} is already saved here; delete it first to import this copy.")
     try:

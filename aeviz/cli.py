@@ -16,7 +16,7 @@ from typing import Any, NoReturn, Sequence
 
 from tqdm import tqdm
 
-from aeviz import noise, runs
+from aeviz import catalog, noise, runs
 from aeviz.config import build_config, fields_of, parse_value, to_dict
 from aeviz.data import DATASETS, load_dataset
 from aeviz.errors import InputError
@@ -231,7 +231,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             return 0
         raise InputError(f"{folder} is not a folder; give the folder that holds your runs (the app's is $AEVIZ_RUNS, "
                          "else ./runs).")
-    rows = runs.list_runs(folder)
+    rows = catalog.list_runs(folder)
     if not rows:
         print(f"no runs in {folder}", file=sys.stderr)
     for row in rows:

@@ -45,7 +45,8 @@ _REVISIONS = itertools.count(1)  # process-wide: every weight state of every Run
 
 def new_id(model_name: str) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"{model_name}-{stamp}-{uuid.uuid4().hex[:4]}"
+    # 40 random bits: a run's id is also its share link (an unlisted run is opened by whoever holds its id).
+    return f"{model_name}-{stamp}-{uuid.uuid4().hex[:10]}"
 
 
 @dataclass(eq=False)
@@ -65,6 +66,9 @@ class Run:
     best_epoch: int = 0
     optimizer_state: dict[str, Any] | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    title: str = ""  # a short human name ("2-D VAE: digits on a map"); empty: described from its settings
+    note: str = ""  # one line: what to show with it
+    owner: str = ""  # who may change it: a visitor's hashed id, or "" for the server's admin (and legacy runs)
     path: Path | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     # Changes whenever the weights are published (an epoch ends, training ends, weights are restored): caches of
@@ -105,6 +109,9 @@ class Run:
             "format_version": FORMAT_VERSION,
             "id": self.id,
             "created": self.created,
+            "title": self.title,
+            "note": self.note,
+            "owner": self.owner,
             "dataset": {"source": self.data_source, "params": self.data_params},
             "model": {"name": self.model_name, "input_shape": list(self.input_shape),
                       "config": to_dict(self.model.config)},
@@ -267,7 +274,17 @@ def load(path: str | Path) -> Run:
                dict(dataset.get("params") or {}), id=config["id"], epoch=config["epoch"], history=history,
                status=str(config.get("status", "stopped")), message=str(config.get("message", "")),
                best_epoch=int(config.get("best_epoch", 0)), optimizer_state=optimizer,
-               created=str(config.get("created", "")), path=folder)
+               created=str(config.get("created", "")), title=text_field(config, "title", MAX_TITLE),
+               note=text_field(config, "note", MAX_NOTE), owner=text_field(config, "owner", 64), path=folder)
+
+
+MAX_TITLE, MAX_NOTE = 80, 300
+
+
+def text_field(config: dict[str, Any], key: str, limit: int) -> str:
+    """A short free-text field of config.json: one line, at most `limit` characters; anything else is dropped."""
+    value = config.get(key, "")
+    return " ".join(value.split())[:limit] if isinstance(value, str) else ""
 
 
 def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -277,25 +294,6 @@ def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise InputError(f"{path}: not a valid safetensors file ({str(exc).splitlines()[0]}).") from None
-
-
-def list_runs(root: str | Path) -> list[dict[str, Any]]:
-    """Summaries of the run folders under `root`, newest first; broken folders are listed with their error."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    rows = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        try:
-            config = _read_json(folder / "config.json", "config.json")
-            _check_config(config, folder)
-            rows.append({"path": folder, "id": config["id"], "model": config["model"].get("name"),
-                         "dataset": config["dataset"].get("source"), "epoch": config["epoch"],
-                         "status": config.get("status"), "created": str(config.get("created", "")), "error": None})
-        except InputError as exc:
-            rows.append({"path": folder, "id": folder.name, "model": None, "dataset": None, "epoch": 0,
-                         "status": "broken", "created": "", "error": str(exc)})
-    return sorted(rows, key=lambda r: r["created"], reverse=True)
 
 
 def delete(path: str | Path) -> None:

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 import torch
 
-from aeviz import archive, runs
+from aeviz import archive, catalog, runs
 from aeviz.errors import InputError
 from aeviz.runs import Run
 from aeviz.training import train
@@ -65,7 +65,7 @@ def test_round_trip_restores_the_same_run(saved, tmp_path):
     for key, value in run.model.state_dict().items():
         torch.testing.assert_close(back.model.state_dict()[key], value.cpu())
     assert back.optimizer_state is not None
-    assert [r["id"] for r in runs.list_runs(tmp_path / "runs")] == [run.id]
+    assert [r["id"] for r in catalog.list_runs(tmp_path / "runs")] == [run.id]
 
 
 def test_a_flat_zip_without_the_folder_imports_too(saved, tmp_path):

@@ -4,7 +4,7 @@ the queue, and the saved-runs panel (open, delete, download, import). Jobs are a
 import numpy as np
 import pytest
 
-from aeviz import archive, metrics, runs
+from aeviz import archive, catalog, metrics, runs
 from aeviz.config import fields_of
 from aeviz.data import load_dataset
 from aeviz.devices import available
@@ -237,7 +237,7 @@ def test_the_runs_panel_lists_opens_and_deletes_a_saved_run():
     at.button(key="train.runs.delete_yes").click().run()
     assert not at.exception and not folder.exists()
     assert f"Deleted {run.id}." in texts(at.success) and "state.current_run" not in at.session_state
-    assert [r["id"] for r in runs.list_runs(state.runs_dir())] == ["junk"]
+    assert [r["id"] for r in catalog.list_runs(state.runs_dir())] == ["junk"]
 
 
 def test_uploads_import_a_run_or_say_what_is_wrong(tmp_path):
@@ -247,12 +247,12 @@ def test_uploads_import_a_run_or_say_what_is_wrong(tmp_path):
     at.file_uploader(key="train.runs.upload").set_value(("evil.zip", b"PK not really a zip", "application/zip"))
     at.run()
     assert not at.exception and "evil.zip: The upload is not a zip file." in texts(at.error)
-    assert runs.list_runs(state.runs_dir()) == []
+    assert catalog.list_runs(state.runs_dir()) == []
     at.file_uploader(key="train.runs.upload").set_value((f"{run.id}.zip", blob, "application/zip"))
     at.run()
     assert not at.exception and at.session_state["state.current_run"] == run.id
     assert f"Imported {run.id} (epoch 2)" in texts(at.success)
-    assert [r["id"] for r in runs.list_runs(state.runs_dir())] == [run.id]
+    assert [r["id"] for r in catalog.list_runs(state.runs_dir())] == [run.id]
     np.testing.assert_allclose(at.session_state["state.runs"][run.id].history[-1]["val_mse"],
                                run.history[-1]["val_mse"])
 

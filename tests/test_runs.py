@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from aeviz import runs
+from aeviz import catalog, runs
 from aeviz.errors import InputError
 from aeviz.runs import Run
 from aeviz.training import train
@@ -134,7 +134,7 @@ def test_list_and_delete(trained, tmp_path):
     runs.save(trained[0], tmp_path / "good")
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.json").write_text("nope")
-    rows = {r["path"].name: r for r in runs.list_runs(tmp_path)}
+    rows = {r["path"].name: r for r in catalog.list_runs(tmp_path)}
     assert rows["good"]["model"] == "vae" and rows["good"]["epoch"] == 2 and rows["good"]["error"] is None
     assert rows["broken"]["status"] == "broken" and "corrupt" in rows["broken"]["error"]
     runs.delete(tmp_path / "good")
@@ -158,7 +158,7 @@ def test_list_runs_survives_a_foreign_created_field(trained, tmp_path):
     config["created"] = 5
     (path / "config.json").write_text(json.dumps(config))
     runs.save(trained[0], tmp_path / "s")
-    assert {r["path"].name for r in runs.list_runs(tmp_path)} == {"r", "s"}
+    assert {r["path"].name for r in catalog.list_runs(tmp_path)} == {"r", "s"}
 
 
 def test_revision_changes_when_weights_are_published():

@@ -74,6 +74,7 @@ class AutoEncoder(nn.Module):
     Config: ClassVar[type[AEConfig]] = AEConfig
     paper: ClassVar[str] = ""
     summary: ClassVar[str] = ""
+    knobs: ClassVar[tuple[str, ...]] = ()  # the config fields that tell two runs of this variant apart in a label
 
     def __init__(self, config: AEConfig, input_shape: tuple[int, ...]) -> None:
         super().__init__()

@@ -64,6 +64,7 @@ class ContractiveAE(AutoEncoder):
     Config = ContractiveConfig
     paper = "Rifai et al., Contractive auto-encoders: explicit invariance during feature extraction, ICML 2011"
     summary = "penalises the encoder's sensitivity to small input changes"
+    knobs = ('weight',)
 
     def forward(self, x: torch.Tensor) -> Output:
         z, jac_sq = encode_with_jacobian_norm(self.encoder, x.flatten(1))

@@ -29,6 +29,7 @@ class ConvAE(AutoEncoder):
     Config = ConvConfig
     paper = "Masci et al., Stacked convolutional auto-encoders for hierarchical feature extraction, ICANN 2011"
     summary = "convolutions share weights across the image: fewer parameters, sharper digits"
+    knobs = ('channels',)
 
     def build(self) -> None:
         c = self.config

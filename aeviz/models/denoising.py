@@ -30,6 +30,7 @@ class DenoisingAE(AutoEncoder):
     Config = DenoisingConfig
     paper = "Vincent et al., Extracting and composing robust features with denoising autoencoders, ICML 2008"
     summary = "reconstructs clean inputs from corrupted ones"
+    knobs = ('noise', 'noise_level')
 
     def forward(self, x: torch.Tensor) -> Output:
         x_in = noise.apply(self.config.noise, x, self.config.noise_level) if self.training else x

@@ -33,6 +33,7 @@ class SparseAE(AutoEncoder):
     Config = SparseConfig
     paper = "Ng, Sparse autoencoder (CS294A lecture notes), 2011"
     summary = "penalises active code units so each input uses only a few"
+    knobs = ('penalty', 'weight')
 
     def build(self) -> None:
         c = self.config

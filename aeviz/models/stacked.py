@@ -26,6 +26,7 @@ class StackedAE(AutoEncoder):
     Config = StackedConfig
     paper = "Bengio et al., Greedy layer-wise training of deep networks, NIPS 2006"
     summary = "trains one layer at a time, then the whole stack"
+    knobs = ('pretrain_epochs',)
 
     def build(self) -> None:
         c = self.config

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from aeviz import denoising_lab as lab
-from aeviz import metrics, noise, plots, runs
+from aeviz import catalog, metrics, noise, plots, runs
 from aeviz.evaluation import corrupt, reconstruct_all
 from aeviz.errors import InputError
 from aeviz.runs import Run
@@ -90,7 +90,7 @@ def _disk_run(path: str, mtime: float) -> Run | None:
 def comparable_runs(run: Run) -> list[Run]:
     """Other runs on the same data and input shape: this session's, then those saved on disk."""
     found = {r.id: r for r in state.session_runs().values() if r.id != run.id and lab.same_data(r, run)}
-    for row in runs.list_runs(state.runs_dir()):
+    for row in catalog.list_runs(state.runs_dir()):
         if row["error"] or row["id"] in found or row["id"] == run.id or row["dataset"] != run.data_source:
             continue
         other = _disk_run(str(row["path"]), (row["path"] / "config.json").stat().st_mtime)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from aeviz import runs
+from aeviz import catalog
 from aeviz.data import Dataset
 from aeviz.errors import InputError
 from aeviz.evaluation import encode_all, reconstruct_all
@@ -52,7 +52,7 @@ def require_run(page: str) -> tuple[Run, Dataset]:
 
 
 def _offer_saved_runs(page: str) -> None:
-    rows = [r for r in runs.list_runs(state.runs_dir()) if r["error"] is None]
+    rows = [r for r in catalog.list_runs(state.runs_dir()) if r["error"] is None]
     if not rows:
         return
     paths = {str(r["path"]): r for r in rows}

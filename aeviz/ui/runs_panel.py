@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from aeviz import archive, runs
+from aeviz import archive, catalog, runs
 from aeviz.errors import InputError
 from aeviz.ui import state
 
@@ -24,7 +24,7 @@ IMPORTED = "train.runs.imported"  # (upload file id, kind, message): each upload
 
 def saved_runs() -> list[dict[str, Any]]:
     """`runs.list_runs` rows, with the live state of runs training in this server."""
-    rows = runs.list_runs(state.runs_dir())
+    rows = catalog.list_runs(state.runs_dir())
     manager = state.job_manager()
     for row in rows:
         job = manager.get(row["id"]) if row["error"] is None else None

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from aeviz import runs
+from aeviz import catalog, runs
 from aeviz.data import Dataset, load_dataset
 from aeviz.devices import available
 from aeviz.errors import InputError
@@ -126,7 +126,7 @@ def job_for(run: runs.Run | None) -> Job | None:
 def load_saved_run(path: Path) -> runs.Run:
     """Load a run from disk into this session (a run still training in this server is shared, not reloaded)."""
     cfg_id = None
-    for row in runs.list_runs(path.parent):
+    for row in catalog.list_runs(path.parent):
         if row["path"] == path:
             cfg_id = row["id"]
     job = job_manager().get(cfg_id) if cfg_id else None
