@@ -8,6 +8,9 @@ mnist · 20/20 epochs · finished".
 
 from __future__ import annotations
 
+import hashlib
+import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +45,34 @@ def row_of(folder: Path) -> dict[str, Any]:
                 "created": "", "error": str(exc)}
 
 
+_LISTED: dict[Path, tuple[int, list[dict[str, Any]]]] = {}  # root -> (its mtime, rows): pages list runs often
+_LISTED_LOCK = threading.Lock()
+
+
 def list_runs(root: str | Path) -> list[dict[str, Any]]:
-    """Summaries of the run folders under `root`, newest first; broken folders are listed with their error."""
-    root = Path(root)
+    """Summaries of the run folders under `root`, newest first; broken folders are listed with their error.
+    Re-read only when the folder changes (every save swaps a run folder in by rename, which touches it)."""
+    root = Path(root).resolve()
+    try:
+        stamp = root.stat().st_mtime_ns
+    except OSError:
+        return []
     if not root.is_dir():
         return []
+    with _LISTED_LOCK:
+        hit = _LISTED.get(root)
+    if hit is not None and hit[0] == stamp:
+        return [dict(r) for r in hit[1]]
     rows = [row_of(p) for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    return sorted(rows, key=lambda r: (r["created"], r["id"]), reverse=True)
+    rows.sort(key=lambda r: (r["created"], r["id"]), reverse=True)
+    with _LISTED_LOCK:
+        _LISTED[root] = (stamp, rows)
+    return [dict(r) for r in rows]
+
+
+def find(root: str | Path, run_id: str) -> dict[str, Any] | None:
+    """The row of the run with this id under `root` (None if there is none)."""
+    return next((r for r in list_runs(root) if r["id"] == run_id and r["error"] is None), None)
 
 
 def _knob_text(name: str, value: Any) -> str:
@@ -64,22 +88,25 @@ def _data_name(source: Any) -> str:
     return Path(text).name if "/" in text or "\\" in text else text  # an upload: its file name, never its path
 
 
+def parts(row: dict[str, Any], status: str | None = None) -> dict[str, str]:
+    """The pieces of a run's label: title, variant, code size, its key settings, data, epochs, status."""
+    knobs = dict(row.get("knobs") or {})
+    settings = []
+    if "noise" in knobs and "noise_level" in knobs:  # "noise gaussian 0.5", not two separate parts
+        settings.append(f"noise {knobs.pop('noise')} {knobs.pop('noise_level'):g}")
+    settings += [_knob_text(k, v) for k, v in knobs.items()]
+    until = max(int(row.get("until") or 0), int(row.get("epoch") or 0))
+    return {"title": row.get("title") or "", "variant": str(row.get("model")),
+            "code": "" if row.get("latent_dim") is None else f"z={row['latent_dim']}",
+            "settings": ", ".join(settings), "data": _data_name(row.get("dataset")),
+            "epochs": f"{row.get('epoch', 0)}/{until} epochs", "status": status or str(row.get("status"))}
+
+
 def label(row: dict[str, Any], status: str | None = None) -> str:
     """'Title · vae · z=2 · beta 4 · mnist · 20/20 epochs · finished' for pickers and lists."""
     if row.get("error"):
         return f"{row['id']} (broken)"
-    parts = [row["title"]] if row.get("title") else []
-    parts.append(str(row["model"]))
-    if row.get("latent_dim") is not None:
-        parts.append(f"z={row['latent_dim']}")
-    parts += [_knob_text(k, v) for k, v in (row.get("knobs") or {}).items()]
-    knobs = row.get("knobs") or {}
-    if "noise" in knobs and "noise_level" in knobs:  # "noise gaussian 0.5", not two separate parts
-        parts = [p for p in parts if not p.startswith(("noise ", "noise level"))]
-        parts.append(f"noise {knobs['noise']} {knobs['noise_level']:g}")
-    until = max(int(row.get("until") or 0), int(row.get("epoch") or 0))
-    parts += [_data_name(row.get("dataset")), f"{row['epoch']}/{until} epochs", status or str(row.get("status"))]
-    return " · ".join(parts)
+    return " · ".join(p for p in parts(row, status).values() if p)
 
 
 def row_of_run(run: Any) -> dict[str, Any]:
@@ -90,3 +117,25 @@ def row_of_run(run: Any) -> dict[str, Any]:
             "knobs": {k: getattr(run.model.config, k) for k in (cls.knobs if cls else ())},
             "until": run.train_config.epochs, "dataset": run.data_source, "epoch": run.epoch, "status": run.status,
             "created": run.created, "error": None}
+
+
+# -- who may see and change a run ------------------------------------------------------------------------------------
+ADMIN_TOKEN = re.compile(r"[A-Za-z0-9_.~-]{8,128}")  # what an admin token may be: it travels in a link once
+ADMIN = ""  # the owner of runs made by the server's admin (and of packs and runs saved before owners existed)
+
+
+def owner_id(token: str) -> str:
+    """A visitor's owner id: a hash of their secret token, so a run folder (or a zip of it) never holds the token."""
+    return hashlib.sha256(f"aeviz-visitor:{token}".encode()).hexdigest()[:16]
+
+
+def may_change(owner: str, me: str, admin: bool) -> bool:
+    """Pause, stop, continue, rename or delete: the run's owner, or the admin. Admin-owned runs are read-only to
+    visitors (a teacher's prepared runs)."""
+    return admin or (owner != ADMIN and owner == me)
+
+
+def listed_for(row: dict[str, Any], me: str, admin: bool) -> bool:
+    """Whether `row` appears in this visitor's run lists: the admin's runs for everyone, a visitor's own runs for
+    them (and the admin). Anyone else's run is unlisted, but opens read-only from a link that names it."""
+    return admin or row.get("owner", ADMIN) in (ADMIN, me)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -244,11 +245,36 @@ def cmd_app(args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parents[1] / "app.py"
     if not app.is_file():
         raise InputError(f"{app} is missing: install aeviz from its source folder (pip install -e .).")
-    # Streamlit reads .streamlit/config.toml from its working folder: start it beside app.py, and keep runs where
-    # the user asked for the app (./runs unless $AEVIZ_RUNS says otherwise).
-    env = {**os.environ, "AEVIZ_RUNS": str(Path(os.environ.get("AEVIZ_RUNS", "runs")).resolve())}
+    runs_dir = Path(args.runs or os.environ.get("AEVIZ_RUNS", "runs")).resolve()
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise InputError(f"--runs {runs_dir} is a file; give a folder of runs (it is created if missing).")
+    token = admin_token(args.admin_token)
+    port = next((a.split("=", 1)[1] for a in args.streamlit_args if a.startswith("--server.port=")), None)
+    if "--server.port" in args.streamlit_args[:-1]:
+        port = args.streamlit_args[args.streamlit_args.index("--server.port") + 1]
+    print(f"aeviz: runs in {runs_dir}; admin link (keep it to yourself): "
+          f"http://localhost:{port or 8501}/?admin={token}", file=sys.stderr)
+    # Streamlit reads .streamlit/config.toml from its working folder: start it beside app.py.
+    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_ADMIN_TOKEN": token}
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args],
                            cwd=app.parent, env=env)
+
+
+def admin_token(given: str | None) -> str:
+    """--admin-token, else $AEVIZ_ADMIN_TOKEN, else one kept in the cache folder (the same link after a restart)."""
+    from aeviz.loaders.download import cache_dir
+
+    token = given or os.environ.get("AEVIZ_ADMIN_TOKEN")
+    if token is None:
+        path = cache_dir() / "admin-token"
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(18))
+            path.chmod(0o600)
+        token = path.read_text().strip()
+    if not catalog.ADMIN_TOKEN.fullmatch(token):
+        raise InputError("--admin-token must be 8 to 128 letters, digits or - _ . ~ (it goes into a link).")
+    return token
 
 
 TRAIN_DEFAULTS = TrainConfig()
@@ -287,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("dir", nargs="?", default=None, help="default: $AEVIZ_RUNS, else ./runs (where the app saves)")
     r.set_defaults(fn=cmd_runs)
     a = sub.add_parser("app", help="start the Streamlit app (other options go to streamlit, e.g. --server.port 8502)")
+    a.add_argument("--runs", metavar="DIR", help="the folder of runs to serve and save into (default $AEVIZ_RUNS, "
+                   "else ./runs); runs in it without an owner (a pack) are read-only to visitors")
+    a.add_argument("--admin-token", metavar="TOKEN", help="who holds it (open any page with ?admin=TOKEN) may "
+                   "change every run (default $AEVIZ_ADMIN_TOKEN, else a token kept in the cache folder)")
     a.set_defaults(fn=cmd_app)
     return parser
 

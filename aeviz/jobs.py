@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from aeviz import runs
-from aeviz.evaluation import encode_all, reconstruct_all
+from aeviz.evaluation import corrupt, encode_all, reconstruct_all
 from aeviz.projections import aligned_pca
 from aeviz.training import Control, EndEvent, EpochEvent, StepEvent, fit
 
@@ -27,6 +27,13 @@ PROBE_SIZE = 1000  # validation points drawn in the live latent plot
 STRIP_SIZE = 10  # validation images in the live reconstruction strip
 STRIP_EVERY_S = 1.0  # refresh the strip at most this often
 MAX_LOSS_POINTS = 5000  # keep the live loss curve light: thin it out beyond this
+
+
+def history_points(history: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """One loss-curve point per finished epoch (its training loss parts), for runs whose step points are gone."""
+    return [{"epoch": float(h["epoch"]), **{k[6:]: v for k, v in h.items()
+                                            if k.startswith("train_") and isinstance(v, (int, float))}}
+            for h in history if "epoch" in h]
 
 
 @dataclass
@@ -48,6 +55,7 @@ class JobView:
     probe_epoch: int
     probe_labels: np.ndarray | None
     strip_inputs: np.ndarray
+    strip_noisy: np.ndarray | None  # what a denoising model is fed (None for clean inputs)
     strip_outputs: np.ndarray | None
     queue_position: int
     note: str | None
@@ -60,6 +68,7 @@ class Job:
     until: int
     owner: str
     save_path: Path | None
+    admin: bool = False  # the admin's jobs have a slot of their own: they never wait behind visitors'
     control: Control = field(default_factory=Control)
     state: str = "queued"  # queued | running | paused | finished | stopped | failed
     message: str = ""
@@ -79,6 +88,9 @@ class Job:
         self.probe_x = x_val[:PROBE_SIZE]
         self.probe_labels = None if y_val is None else y_val[:PROBE_SIZE]
         self.strip_inputs = x_val[:STRIP_SIZE]
+        spec = self.run.model.training_noise()
+        self.strip_noisy = None if spec is None else corrupt(self.strip_inputs, *spec)
+        self.loss_points = history_points(self.run.history)  # a continued run keeps its whole curve
         self._last_strip = 0.0
         self._pca_prev: np.ndarray | None = None
 
@@ -121,7 +133,8 @@ class Job:
 
     def refresh_strip(self) -> None:
         with self.run.lock:
-            outputs = reconstruct_all(self.run.model, self.strip_inputs)
+            outputs = reconstruct_all(self.run.model, self.strip_inputs if self.strip_noisy is None
+                                      else self.strip_noisy)
         with self.lock:
             self.strip_outputs = outputs
         self._last_strip = time.monotonic()
@@ -142,7 +155,8 @@ class Job:
                 step.step if step else 0, step.steps if step else 0, step.samples_per_s if step else 0.0,
                 step.eta_s if step else float("nan"), list(self.loss_points), list(self.run.history),
                 None if self.probe_xy is None else self.probe_xy.copy(), self.probe_epoch, self.probe_labels,
-                self.strip_inputs, None if self.strip_outputs is None else self.strip_outputs.copy(),
+                self.strip_inputs, self.strip_noisy,
+                None if self.strip_outputs is None else self.strip_outputs.copy(),
                 queue_position, self.note)
 
     def work(self) -> None:
@@ -192,17 +206,18 @@ class JobManager:
         self.slots = slots
         self._jobs: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
-        self._running: set[str] = set()
+        self._running: dict[str, Job] = {}
         self._served: dict[str, float] = {}  # owner -> when they last got a slot
         self._lock = threading.Lock()
 
-    def submit(self, run: runs.Run, data: Any, until: int, owner: str, save_path: Path | None) -> Job:
+    def submit(self, run: runs.Run, data: Any, until: int, owner: str, save_path: Path | None,
+               admin: bool = False) -> Job:
         """Queue `run` to train up to epoch `until`; a run already active is returned as it is (no restart)."""
         with self._lock:
             existing = self._jobs.get(run.id)
             if existing is not None and existing.active:
                 return existing
-            job = Job(run, data, until, owner, save_path)
+            job = Job(run, data, until, owner, save_path, admin)
             with run.lock:
                 run.status = "queued"
             self._jobs[run.id] = job
@@ -229,17 +244,24 @@ class JobManager:
             job.stop("after its browser tab was closed")
 
     def _ordered_queue(self) -> list[Job]:
-        """Queued jobs, the owner served longest ago first; FIFO within an owner."""
+        """Queued jobs: the admin's first, then the owner served longest ago first; FIFO within an owner."""
         live = [j for j in self._queue if j.state == "queued"]
-        return sorted(live, key=lambda j: (self._served.get(j.owner, 0.0), j.queued_at))
+        return sorted(live, key=lambda j: (not j.admin, self._served.get(j.owner, 0.0), j.queued_at))
+
+    def _free(self, admin: bool) -> bool:
+        """Visitors share `slots`; the admin has one slot of their own (on 2 cores, one thread each, two jobs fit)."""
+        running = [j for j in self._running.values() if j.admin == admin]
+        return len(running) < (1 if admin else self.slots)
 
     def _schedule(self) -> None:
         with self._lock:
             self._queue = deque(j for j in self._queue if j.state == "queued")
-            while len(self._running) < self.slots and self._queue:
-                job = self._ordered_queue()[0]
+            while True:
+                job = next((j for j in self._ordered_queue() if self._free(j.admin)), None)
+                if job is None:
+                    break
                 self._queue.remove(job)
-                self._running.add(job.run.id)
+                self._running[job.run.id] = job
                 self._served[job.owner] = time.monotonic()
                 threading.Thread(target=self._worker, args=(job,), name=f"aeviz-train-{job.run.id}",
                                  daemon=True).start()
@@ -249,6 +271,6 @@ class JobManager:
             job.work()
         finally:
             with self._lock:
-                self._running.discard(job.run.id)
+                self._running.pop(job.run.id, None)
             job.done.set()
             self._schedule()

@@ -40,7 +40,8 @@ FORMAT = "aeviz-run"
 FORMAT_VERSION = 1
 MAX_JSON_BYTES = 20_000_000  # a history of 10,000 epochs is ~5 MB
 FILES = ("config.json", "model.safetensors", "history.json")
-_REVISIONS = itertools.count(1)  # process-wide: every weight state of every Run gets its own number
+_REVISIONS = itertools.count(1)
+_SWAP_LOCK = threading.Lock()  # process-wide: every weight state of every Run gets its own number
 
 
 def new_id(model_name: str) -> str:
@@ -178,7 +179,8 @@ def save(run: Run, path: str | Path | None = None) -> Path:
             config["optimizer"] = scalars
         (tmp / "history.json").write_text(json.dumps(history, indent=1, allow_nan=False, default=_json_default))
         (tmp / "config.json").write_text(json.dumps(config, indent=2, allow_nan=False))
-        _swap_in(tmp, target)
+        with _SWAP_LOCK:  # a rename of the title while the trainer saves an epoch: one swap after the other
+            _swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

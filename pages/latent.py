@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from aeviz import plots
-from aeviz.ui import explore, latent_view
+from aeviz.ui import explore, latent_view, url
 from aeviz.ui.layout import page_header
 
 page_header(
@@ -23,7 +23,7 @@ left, right = st.columns([3, 2])
 with right:
     method, params = latent_view.projection_controls("latent", codes.z.shape[1])
     colour, extra = latent_view.colour_controls("latent", codes, data)
-    show_3d = st.toggle("Also show a 3-D view (PCA)", key="latent.3d", disabled=codes.z.shape[1] < 3)
+    show_3d = url.toggle(st, "Also show a 3-D view (PCA)", key="latent.3d", disabled=codes.z.shape[1] < 3)
 with left:
     view = latent_view.compute_view("latent", run, codes, split, method, params)
     if view is not None:

@@ -10,10 +10,11 @@ from aeviz.config import to_dict
 from aeviz.devices import available
 from aeviz.errors import InputError
 from aeviz.models import MODELS
-from aeviz.runs import Run
+from aeviz.runs import MAX_TITLE, Run
 from aeviz.training_config import TrainConfig
-from aeviz.ui import forms, live, state
+from aeviz.ui import access, forms, live, state, url
 from aeviz.ui.layout import page_header
+from aeviz.ui.run_picker import run_picker
 from aeviz.ui.runs_panel import runs_panel
 
 page_header(
@@ -35,23 +36,30 @@ page_header(
 data = state.current_dataset()
 run = state.current_run()
 job = state.job_for(run)
-busy = job is not None and job.active
+owner, admin = state.session_owner(), access.is_admin()
+mine = [j for j in state.job_manager().active_jobs(owner)]
+busy = bool(mine) and not admin  # a visitor trains one run at a time; the admin may queue several
 
-pick, go = st.columns([3, 1], vertical_alignment="bottom")
-name = pick.selectbox("Variant", list(MODELS), key="train.model", format_func=lambda n: f"{n}: {MODELS[n].summary}")
+pick, named, go = st.columns([3, 2, 1.2], vertical_alignment="bottom")
+name = url.selectbox(pick, "Variant", list(MODELS), key="train.model",
+                     format_func=lambda n: f"{n}: {MODELS[n].summary}")
+title = url.text_input(named, "Title (optional)", key="train.title", max_chars=MAX_TITLE,
+                       placeholder="what the room will call it")
 summary = MODELS[name].summary
 st.caption(f"**{summary[0].upper() + summary[1:]}.** Paper: {MODELS[name].paper}. Data for a new run: "
            f"**{data.name}**, {len(data.train_idx):,} training and {len(data.val_idx):,} validation samples "
            "(change it on the *Data* page).")
-with st.expander("Settings: the model and its training", expanded=run is None, icon=":material/tune:"):
+suggested = forms.Suggested({}, {})  # TODO: aeviz.defaults.suggested(name, data)
+with st.container(key="train.settings"), st.expander("Settings: the model and its training", expanded=run is None,
+                                                     icon=":material/tune:"):
     model_col, train_col = st.columns(2, gap="large")
     with model_col:
         st.markdown("##### :material/hub: Model")
-        raw_model = forms.config_form(MODELS[name].Config, f"train.{name}")
+        raw_model = forms.config_form(MODELS[name].Config, f"train.{name}", defaults=suggested.model)
     with train_col:
         st.markdown("##### :material/speed: Training")
         raw_train = forms.config_form(TrainConfig, "train.fit", choices={"device": ["auto", *available()]},
-                                      advanced=("weight_decay", "threads", "log_every"))
+                                      advanced=("weight_decay", "threads", "log_every"), defaults=suggested.train)
 try:
     model_config = forms.build(MODELS[name].Config, raw_model)
     train_config = forms.build(TrainConfig, raw_train)
@@ -61,25 +69,29 @@ except InputError as exc:
     st.error(problem, icon=":material/error:")
 else:
     live.warn_overcomplete(model_config.latent_dim, data)
+busy_help = (f"Your run {mine[0].run.title or mine[0].run.id} is training: pause or stop it first (one run per "
+             "person at a time, so everyone gets a turn)." if busy else "")
 start = go.button("Training…" if busy else "Start training", type="primary", icon=":material/play_arrow:",
                   key="train.start", disabled=busy or problem is not None, width="stretch",
-                  help="A run is training: pause or stop it below; changes here apply to the next run." if busy
-                  else "Create a new run with these settings and train it in the background.")
+                  help=busy_help or "Create a new run with these settings and train it in the background.")
 if start and problem is None and not busy:
     try:
         new = Run.create(name, data.shape, data.source, data.params, train_config, **to_dict(model_config))
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
     else:
+        new.title, new.owner = " ".join(title.split())[:MAX_TITLE], owner
         state.add_run(new)
-        state.job_manager().submit(new, data, train_config.epochs, state.session_owner(), state.runs_dir() / new.id)
+        state.job_manager().submit(new, data, train_config.epochs, owner, state.runs_dir() / new.id, admin=admin)
         st.rerun()
 
-if run is None:
+shown = run_picker("train", label="Showing")
+if shown is None:
     live.intro(data)
 else:
-    live.show(run, job)
+    live.show(shown, state.job_for(shown))
 
 st.divider()
-with st.expander("Saved runs: open, download, delete or import", icon=":material/folder_open:"):
+with st.container(key="train.runs"), st.expander("Saved runs: rename, download, delete or import",
+                                                 icon=":material/folder_open:"):
     runs_panel()

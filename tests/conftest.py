@@ -16,7 +16,7 @@ def _private_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("AEVIZ_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
-def open_page(page: str, state: dict | None = None, timeout: float = 60):
+def open_page(page: str, state: dict | None = None, timeout: float = 60, query: dict | None = None):
     """An AppTest of `page` ("app.py" or "pages/x.py") run as the server runs it: app.py is the entry point.
 
     `state` seeds st.session_state before the first run (e.g. {"state.runs": {...}, "state.current_run": id}).
@@ -26,6 +26,23 @@ def open_page(page: str, state: dict | None = None, timeout: float = 60):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     for key, value in (state or {}).items():
         at.session_state[key] = value
+    at.query_params.update(query or {})
     if page != "app.py":
         at.switch_page(page)
     return at.run()
+
+
+VISITOR = "0123456789abcdef" * 2  # a visitor's secret token, as their cookie would hold it
+ADMIN_TOKEN = "teacher-token-123"
+
+
+def as_visitor(state: dict | None = None, token: str = VISITOR) -> dict:
+    """Session state of a browser whose cookie holds `token` (AppTest sends no cookies)."""
+    return {**(state or {}), "access.token": token}
+
+
+def mine(token: str = VISITOR) -> str:
+    """The owner id that runs of the visitor with this token store."""
+    from aeviz.catalog import owner_id
+
+    return owner_id(token)

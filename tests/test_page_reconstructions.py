@@ -67,14 +67,14 @@ def test_without_a_run_the_page_explains_and_links_to_train():
     assert not at.selectbox, "no saved runs on disk: nothing to offer"
 
 
-def test_a_saved_run_can_be_loaded_from_disk(run, tmp_path, monkeypatch):
+def test_a_fresh_session_is_shown_the_newest_saved_run(run, tmp_path, monkeypatch):
     monkeypatch.setenv("AEVIZ_RUNS", str(tmp_path))
     runs.save(run, tmp_path / "saved")
     at = open_page("pages/reconstructions.py")
-    assert at.selectbox(key="recon.saved").value == str(tmp_path / "saved")
-    at.button(key="recon.load").click().run()
     assert not at.exception
     assert at.session_state["state.current_run"] == run.id
+    assert any("Showing the newest saved run" in c.value for c in at.caption)
+    assert at.selectbox(key=f"recon.run.{run.id}").value == run.id
     assert len(at.metric) == 8
 
 
@@ -199,7 +199,7 @@ def test_a_run_still_training_is_read_between_its_steps(monkeypatch):
     try:
         at = _open(live)
         assert not at.exception and not at.error
-        assert any("still training: these views use its current weights" in c.value for c in at.caption)
+        assert any("still training: these views show epoch" in c.value for c in at.caption)
         assert len(at.metric) == 8 and "recon.curve" in [c.key for c in at.get("plotly_chart")]
     finally:
         job.stop()

@@ -15,7 +15,7 @@ from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from aeviz.ui import forms, state
-from tests.conftest import open_page
+from tests.conftest import ADMIN_TOKEN, as_visitor, mine, open_page
 from tests.helpers import trained_moons_run
 
 SMALL = {"state.data": ("mnist", {"limit": 300})}  # 240 training and 60 validation digits
@@ -217,15 +217,16 @@ def test_a_queued_run_shows_its_place_in_line():
 # -- saved runs ------------------------------------------------------------------------------------------------
 def test_the_runs_panel_lists_opens_and_deletes_a_saved_run():
     run = trained_run()
+    run.owner = mine()
     folder = runs.save(run, state.runs_dir() / run.id)
-    (state.runs_dir() / "junk").mkdir()  # a broken folder is listed, not fatal
-    at = open_page(PAGE, SMALL)
+    (state.runs_dir() / "junk").mkdir()  # a broken folder is listed to the admin only, and is never fatal
+    at = open_page(PAGE, as_visitor(SMALL))
     picker = at.selectbox(key="train.runs.pick")
-    assert picker.options[0].startswith("ae on mnist · epoch 2 · finished · ") and picker.options[1] == "junk (broken)"
-    assert picker.value == str(folder)
+    assert picker.options == ["ae · z=2 · mnist · 2/2 epochs · finished"]
+    assert picker.value == run.id
     at.button(key="train.runs.open").click().run()
     assert not at.exception and at.session_state["state.current_run"] == run.id
-    assert f"Opened {run.id} (epoch 2)." in texts(at.success) and "Trained to epoch 2." in texts(at.success)
+    assert f"Showing {run.id} (epoch 2)." in texts(at.success) and "Trained to epoch 2." in texts(at.success)
     assert at.metric[0].value == f"{run.history[run.best_epoch - 1]['val_mse']:.5f}"
     assert at.get_by_key("train.runs.download") is not None
 
@@ -238,6 +239,14 @@ def test_the_runs_panel_lists_opens_and_deletes_a_saved_run():
     assert not at.exception and not folder.exists()
     assert f"Deleted {run.id}." in texts(at.success) and "state.current_run" not in at.session_state
     assert [r["id"] for r in catalog.list_runs(state.runs_dir())] == ["junk"]
+
+
+def test_the_admin_sees_broken_folders_to_clean_up(monkeypatch):
+    monkeypatch.setenv("AEVIZ_ADMIN_TOKEN", ADMIN_TOKEN)
+    (state.runs_dir() / "junk").mkdir()
+    at = open_page(PAGE, SMALL, query={"admin": ADMIN_TOKEN})
+    assert not at.exception and at.selectbox(key="train.runs.pick").options == ["junk (broken)"]
+    assert "admin" not in at.query_params, "the token leaves the URL at once"
 
 
 def test_uploads_import_a_run_or_say_what_is_wrong(tmp_path):

@@ -84,6 +84,10 @@ class AutoEncoder(nn.Module):
         self.n_in = math.prod(self.input_shape)
         self.build()
 
+    def training_noise(self) -> tuple[str, float] | None:
+        """The corruption its training inputs get, as (noise, level); None for a model trained on clean inputs."""
+        return None
+
     # -- construction -------------------------------------------------------------------------------------
     def build(self) -> None:
         c = self.config

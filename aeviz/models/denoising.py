@@ -32,6 +32,9 @@ class DenoisingAE(AutoEncoder):
     summary = "reconstructs clean inputs from corrupted ones"
     knobs = ('noise', 'noise_level')
 
+    def training_noise(self) -> tuple[str, float] | None:
+        return self.config.noise, self.config.noise_level
+
     def forward(self, x: torch.Tensor) -> Output:
         x_in = noise.apply(self.config.noise, x, self.config.noise_level) if self.training else x
         z = self.encode(x_in)

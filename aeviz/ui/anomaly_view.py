@@ -21,7 +21,7 @@ from aeviz.data import DATASETS, Dataset, load_file
 from aeviz.errors import InputError
 from aeviz.evaluation import encode_all, reconstruct_all
 from aeviz.runs import Run
-from aeviz.ui import state
+from aeviz.ui import state, url
 from aeviz.ui.explore import Codes, class_name
 
 N_OOD = 2000  # out-of-distribution samples fed through the run
@@ -72,7 +72,7 @@ def _error_histogram(errors: np.ndarray, threshold: float, quantile: float) -> g
 def threshold(codes: Codes) -> float:
     """The quantile slider, the count above it and the histogram; returns the threshold."""
     errors = codes.errors
-    q = st.columns([2, 3])[0].slider(
+    q = url.slider(st.columns([2, 3])[0], 
         "Threshold at this quantile of the validation errors", 0.50, 0.999, 0.95, step=0.001, format="%.3f",
         key="anomalies.quantile", help="0.95: the 5% of validation samples the model rebuilds worst are flagged")
     thr = anomaly.threshold_at(errors, q)
@@ -94,7 +94,7 @@ def _heat(maps: np.ndarray) -> np.ndarray:
 
 
 def worst(run: Run, data: Dataset, codes: Codes) -> None:
-    n = st.columns([2, 3])[0].slider("How many", 1, 30, 10, key="anomalies.worst")
+    n = url.slider(st.columns([2, 3])[0], "How many", 1, 30, 10, key="anomalies.worst")
     rows = anomaly.worst(codes.errors, n)
     names = [f"#{i}" + (f" ({class_name(data, codes.y[i])})" if codes.y is not None else "")
              + f": {codes.errors[i]:.4f}" for i in rows]
@@ -181,7 +181,7 @@ def _uploaded_data(run: Run) -> OOD | None:
 
 def ood_source(run: Run, data: Dataset, codes: Codes) -> OOD | None:
     """The picker and the chosen inputs, checked against the run's input shape (None: message shown)."""
-    choice = st.columns([3, 2])[0].selectbox("Feed this through the run", _choices(data), key="anomalies.ood",
+    choice = url.selectbox(st.columns([3, 2])[0], "Feed this through the run", _choices(data), key="anomalies.ood",
                                              format_func=_choice_label)
     if choice == NOISE:
         batch = OOD(anomaly.uniform_noise_like(codes.x, len(codes.x)), "uniform noise", f"noise:{len(codes.x)}")

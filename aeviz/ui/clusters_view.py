@@ -18,6 +18,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from aeviz.ui import url
+
 from aeviz import plots
 from aeviz.analysis import clustering
 from aeviz.analysis.importance import decode_all
@@ -58,13 +60,13 @@ def controls(data: Dataset, n: int) -> Settings:
     c1, c2, c3 = st.columns([3, 2, 3])
     k_max = max(3, min(K_MAX, n - 1))
     default = min(data.n_classes if data.n_classes >= 2 else 10, k_max)
-    k = c1.slider("Number of clusters k", 2, k_max, default, key=f"{PAGE}.k",
+    k = url.slider(c1, "Number of clusters k", 2, k_max, default, key=f"{PAGE}.k",
                   help="Defaults to the number of classes; try more to see classes split into styles.")
-    method = c2.radio("Method", list(METHODS), format_func=METHODS.get, key=f"{PAGE}.method",
+    method = url.radio(c2, "Method", list(METHODS), format_func=METHODS.get, key=f"{PAGE}.method",
                       help="K-Means: round clusters of equal spread. Gaussian mixture: each cluster its own "
                            "ellipsoid (full covariance on codes; diagonal on raw pixels, where full is too slow), "
                            "which can follow stretched clusters.")
-    space = c3.radio("Cluster in", list(SPACES), format_func=SPACES.get, key=f"{PAGE}.space")
+    space = url.radio(c3, "Cluster in", list(SPACES), format_func=SPACES.get, key=f"{PAGE}.space")
     if space == "umap":
         c3.caption("UMAP keeps each point's nearest neighbours together and pulls separate groups apart, so "
                    "clusters that touch in the code space become islands: scores usually jump. The baselines "

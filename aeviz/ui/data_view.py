@@ -21,7 +21,7 @@ from aeviz.errors import InputError
 from aeviz.loaders import download
 from aeviz.loaders.download import DownloadError
 from aeviz.projections import pca_2d
-from aeviz.ui import state
+from aeviz.ui import state, url
 
 KIND_NOTE = {
     "bundled": "ships with aeviz: works offline",
@@ -61,7 +61,7 @@ def registry_picker() -> None:
     """Choose a DATASETS entry and its parameters; 'Use this dataset' makes it current."""
     current, current_params = st.session_state.get("state.data", state.DEFAULT_DATA)
     names = list(DATASETS)
-    name = st.selectbox("Dataset", names, index=names.index(current) if current in names else 0, key="data.name",
+    name = url.selectbox(st, "Dataset", names, index=names.index(current) if current in names else 0, key="data.name",
                         format_func=lambda n: f"{n} · {DATASETS[n].description}")
     spec = DATASETS[name]
     st.caption(f"Kind: **{spec.kind}**, {KIND_NOTE.get(spec.kind, '')}.")
@@ -70,10 +70,10 @@ def registry_picker() -> None:
     for col, p in zip(cols, spec.params):
         start = current_params.get(p.name, p.default) if name == current else p.default
         if isinstance(p.default, int):
-            params[p.name] = col.number_input(p.name, int(p.min), int(p.max), int(start), step=1, help=p.help,
+            params[p.name] = url.number_input(col, p.name, int(p.min), int(p.max), int(start), step=1, help=p.help,
                                               key=f"data.{name}.{p.name}")
         else:
-            params[p.name] = col.number_input(p.name, float(p.min), float(p.max), float(start), step=0.01,
+            params[p.name] = url.number_input(col, p.name, float(p.min), float(p.max), float(start), step=0.01,
                                               format="%.3f", help=p.help, key=f"data.{name}.{p.name}")
     if st.button("Use this dataset", type="primary", icon=":material/check:", key="data.use"):
         if spec.kind == "download":
@@ -114,7 +114,7 @@ def upload_picker() -> None:
     up = st.file_uploader("A .npy, .npz, .csv or .zip file", type=UPLOAD_TYPES, key="data.upload",
                           help=".npy/.npz: an array (N, H, W), (N, C, H, W) or (N, D), optional labels 'y' in .npz. "
                                ".csv: one row per sample, an optional 'label' column. .zip: images, labelled by folder.")
-    size = st.columns([1, 2])[0].number_input("Resize images to (pixels, 0 = keep their size)", 0, 4096, 0, step=1, key="data.size",
+    size = url.number_input(st.columns([1, 2])[0], "Resize images to (pixels, 0 = keep their size)", 0, 4096, 0, step=1, key="data.size",
                            help="only for a .zip of images: every image becomes size x size")
     if st.button("Use this file", type="primary", icon=":material/upload:", key="data.use_upload",
                  disabled=up is None):

@@ -19,7 +19,7 @@ from aeviz import catalog, metrics, noise, plots, runs
 from aeviz.evaluation import corrupt, reconstruct_all
 from aeviz.errors import InputError
 from aeviz.runs import Run
-from aeviz.ui import state
+from aeviz.ui import state, url
 
 EVAL_MAX = 2000  # validation images scored per setting (all of MNIST's 2,000)
 CURVE_MAX = 1000  # images per noise level in a robustness curve: 8 levels stay under a second on a CPU
@@ -47,19 +47,19 @@ def controls(run: Run, classes: tuple[str, ...] | None) -> Settings:
     trained_kind = getattr(cfg, "noise", None)
     kinds = list(noise.NOISES)
     c = st.columns([2, 3, 3, 2, 1.4])
-    kind = c[0].selectbox("Noise", kinds, index=kinds.index(trained_kind) if trained_kind in kinds else 0,
+    kind = url.selectbox(c[0], "Noise", kinds, index=kinds.index(trained_kind) if trained_kind in kinds else 0,
                           key="recon.noise", help="; ".join(f"{k}: {s.help}" for k, s in noise.NOISES.items()))
     spec = noise.NOISES[kind]
     start = getattr(cfg, "noise_level", spec.default) if kind == trained_kind else spec.default
-    level = c[1].slider(f"Level of {kind} noise", 0.0, spec.max_level, float(min(start, spec.max_level)),
+    level = url.slider(c[1], f"Level of {kind} noise", 0.0, spec.max_level, float(min(start, spec.max_level)),
                         step=spec.max_level / 50, key=f"recon.level.{kind}", help=spec.help)
     modes = list(lab.SAMPLE_MODES) if classes else ["random", "worst"]
-    mode = c[2].radio("Show", modes, horizontal=True, key="recon.mode", format_func=lab.SAMPLE_MODES.get)
+    mode = url.radio(c[2], "Show", modes, horizontal=True, key="recon.mode", format_func=lab.SAMPLE_MODES.get)
     label = None
     if mode == "class" and classes:
-        label = c[3].selectbox("Class", range(len(classes)), format_func=lambda i: classes[i], key="recon.class")
-    count = c[3].slider("Images", 4, 16, 10, key="recon.count") if mode != "class" else 10
-    seed = int(c[4].number_input("Seed", 0, 10_000, 0, step=1, key="recon.seed",
+        label = url.selectbox(c[3], "Class", range(len(classes)), format_func=lambda i: classes[i], key="recon.class")
+    count = url.slider(c[3], "Images", 4, 16, 10, key="recon.count") if mode != "class" else 10
+    seed = int(url.number_input(c[4], "Seed", 0, 10_000, 0, step=1, key="recon.seed",
                                  help="the same seed gives the same images and the same noise"))
     return Settings(kind, float(level), mode, label, int(count), seed)
 
@@ -124,7 +124,7 @@ def image_rows(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray, captions: 
 
 def inspect_one(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray, options: list[str]) -> None:
     """One image large, with where its reconstruction is wrong."""
-    pick = st.selectbox("Look closer at column", range(len(options)), format_func=lambda i: options[i],
+    pick = url.selectbox(st, "Look closer at column", range(len(options)), format_func=lambda i: options[i],
                         key="recon.pick")
     err = lab.error_map(clean[pick], rec[pick])
     h, w = clean.shape[-2:]
@@ -154,7 +154,7 @@ def robustness(run: Run, x: np.ndarray, kind: str) -> None:
     chosen: list[str] = []
     if others:
         by_id = {r.id: r for r in others}
-        chosen = st.multiselect("Compare with runs on the same data", list(by_id), default=list(by_id)[:MAX_COMPARED],
+        chosen = url.multiselect(st, "Compare with runs on the same data", list(by_id), default=list(by_id)[:MAX_COMPARED],
                                 format_func=lambda i: run_label(by_id[i]), max_selections=MAX_COMPARED,
                                 key="recon.compare")
     else:

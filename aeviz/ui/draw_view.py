@@ -8,6 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from aeviz.ui import url
+
 from aeviz import denoising_lab as lab
 from aeviz import metrics, plots
 from aeviz.errors import InputError
@@ -63,7 +65,7 @@ def draw_section(run: Run, x_val: np.ndarray, y_val: np.ndarray | None, classes)
         return
     left, right = st.columns([1, 2])
     with left:
-        kind = st.radio("Source", ["draw", "upload"], horizontal=True, key="recon.draw_source",
+        kind = url.radio(st, "Source", ["draw", "upload"], horizontal=True, key="recon.draw_source",
                         format_func={"draw": "Draw", "upload": "Upload a picture"}.get)
         picture = _drawn(kind)
     with right:

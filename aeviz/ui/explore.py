@@ -7,18 +7,15 @@ underscore arguments so Streamlit does not hash them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 
-from aeviz import catalog
 from aeviz.data import Dataset
 from aeviz.errors import InputError
 from aeviz.evaluation import encode_all, reconstruct_all
 from aeviz.metrics import per_sample_mse
 from aeviz.runs import Run
-from aeviz.ui import state
+from aeviz.ui import run_picker, state, url
 
 
 @dataclass(frozen=True)
@@ -33,12 +30,16 @@ class Codes:
 
 
 def require_run(page: str) -> tuple[Run, Dataset]:
-    """The current run and its data, or an explanation with a link to Train and the saved runs, then st.stop()."""
-    run = state.current_run()
+    """The run picker and the current run with its data; with no run at all, an explanation and a link to Train,
+    then st.stop(). A fresh browser is shown the newest saved run it may list, and told so."""
+    if state.current_run() is None:
+        newest = run_picker.newest_trained_id()
+        if newest is not None and state.select_run(newest) is not None:
+            st.caption(":material/history: Showing the newest saved run; pick another below.")
+    run = run_picker.run_picker(page)
     if run is None:
         st.warning("There is no run to look at yet: this page needs a trained model.", icon=":material/info:")
         st.page_link("pages/train.py", label="Train a model first", icon=":material/model_training:")
-        _offer_saved_runs(page)
         st.stop()
     try:
         data = state.run_data(run)
@@ -46,26 +47,22 @@ def require_run(page: str) -> tuple[Run, Dataset]:
         st.error(f"{exc} The run's data cannot be loaded, so it cannot be shown here.")
         st.stop()
     job = state.job_for(run)
-    note = " · still training: these views use its current weights" if job is not None and job.active else ""
+    training = job is not None and job.active
+    note = f" · still training: these views show epoch {run.epoch} and follow it" if training else ""
     st.caption(f"Run `{run.id}` · {run.describe()}{note}")
+    if training:
+        st.fragment(run_every=FOLLOW_EVERY_S)(_follow)(run.id, run.revision)
     return run, data
 
 
-def _offer_saved_runs(page: str) -> None:
-    rows = [r for r in catalog.list_runs(state.runs_dir()) if r["error"] is None]
-    if not rows:
-        return
-    paths = {str(r["path"]): r for r in rows}
-    pick = st.selectbox("…or load a run saved earlier (newest first)", list(paths), key=f"{page}.saved",
-                        format_func=lambda p: f"{paths[p]['model']} · {paths[p]['dataset']} · epoch "
-                                              f"{paths[p]['epoch']} · {Path(p).name}")
-    if st.button("Load this run", type="primary", icon=":material/folder_open:", key=f"{page}.load"):
-        try:
-            state.load_saved_run(Path(pick))
-        except InputError as exc:
-            st.error(str(exc))
-            return
-        st.rerun()
+FOLLOW_EVERY_S = 3.0
+
+
+def _follow(run_id: str, shown: int) -> None:
+    """While the run trains, redraw the page once its weights change (an epoch ends), so no view goes stale."""
+    run = state.current_run()
+    if run is None or run.id != run_id or run.revision != shown:
+        st.rerun(scope="app")
 
 
 @st.cache_data(max_entries=16, show_spinner="Encoding the data...")
@@ -91,7 +88,7 @@ def split_picker(page: str, data: Dataset) -> str:
     """Validation split by default; 'all' and 'train' on request. Says how many points each has."""
     sizes = {"val": len(data.val_idx), "train": len(data.train_idx), "all": len(data.x)}
     names = {"val": "validation", "train": "training", "all": "all"}
-    return st.radio("Points", list(sizes), key=f"{page}.split", horizontal=True,
+    return url.radio(st, "Points", list(sizes), key=f"{page}.split", horizontal=True,
                     format_func=lambda s: f"{names[s]} ({sizes[s]:,})")
 
 

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from aeviz.ui import url
+
 from aeviz import plots
 from aeviz.analysis import importance
 from aeviz.data import Dataset
@@ -51,7 +53,7 @@ def show_table(frame: pd.DataFrame) -> None:
                    column_config={c: st.column_config.NumberColumn(format="%.4g") for c in frame.columns})
     left.caption("Click a column title to sort. " + " ".join(
         f"**{title}**: {text}." for key, (title, text) in COLUMNS.items() if title in frame.columns))
-    column = right.selectbox("Bar chart of", list(frame.columns), key=f"{PAGE}.column",
+    column = url.selectbox(right, "Bar chart of", list(frame.columns), key=f"{PAGE}.column",
                              index=list(frame.columns).index(COLUMNS["ablation_mse"][0]))
     ranked = frame[column].sort_values(ascending=False)
     right.plotly_chart(plots.bars(list(ranked.index), ranked.to_numpy(), f"{column} per dimension, largest first",
@@ -63,7 +65,7 @@ def show_table(frame: pd.DataFrame) -> None:
 def pick_dim(frame: pd.DataFrame) -> int:
     """A dimension to look at; starts on the one whose ablation hurts most."""
     top = int(np.argmax(frame[COLUMNS["ablation_mse"][0]].to_numpy()))
-    return st.columns([1, 3])[0].selectbox("Dimension", list(range(len(frame))), index=top, key=f"{PAGE}.dim",
+    return url.selectbox(st.columns([1, 3])[0], "Dimension", list(range(len(frame))), index=top, key=f"{PAGE}.dim",
                                            format_func=plots.dim_name)
 
 
@@ -120,7 +122,7 @@ def _saliency(run_id: str, revision: int, dim: int | None, rows: str, _run: Run,
 def saliency_inputs(data: Dataset, codes: Codes) -> tuple[np.ndarray, str]:
     """The images to average over (the first 256 validation images, or one class's), and a name for them."""
     options = ["val"] + ([f"class {c}" for c in range(data.n_classes)] if codes.y is not None else [])
-    pick = st.selectbox("Averaged over", options, key=f"{PAGE}.saliency_set",
+    pick = url.selectbox(st, "Averaged over", options, key=f"{PAGE}.saliency_set",
                         format_func=lambda o: f"the first {min(SALIENCY_MAX, len(codes.x))} validation images"
                         if o == "val" else f"validation images of class {class_name(data, int(o.split()[1]))}")
     rows = np.arange(len(codes.x)) if pick == "val" else np.flatnonzero(codes.y == int(pick.split()[1]))
@@ -130,7 +132,7 @@ def saliency_inputs(data: Dataset, codes: Codes) -> tuple[np.ndarray, str]:
 def show_saliency(run: Run, data: Dataset, codes: Codes, dim: int) -> None:
     c1, c2 = st.columns(2)
     with c1:
-        target = st.radio("Gradient of", ["recon", "dim"], key=f"{PAGE}.saliency_target", horizontal=True,
+        target = url.radio(st, "Gradient of", ["recon", "dim"], key=f"{PAGE}.saliency_target", horizontal=True,
                           format_func=lambda t: "the reconstruction error" if t == "recon" else plots.dim_name(dim))
         x, rows = saliency_inputs(data, codes)
     if len(x) == 0:

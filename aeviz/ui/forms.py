@@ -19,6 +19,7 @@ import streamlit as st
 from aeviz import noise
 from aeviz.config import Field, build_config, fields_of, parse_value
 from aeviz.errors import InputError
+from aeviz.ui import url
 
 LABELS = {  # friendlier names for common fields; any other field is labelled from its name
     "latent_dim": "Latent size",
@@ -52,26 +53,24 @@ def field_widget(spec: Field, key: str, choices: Sequence[Any] | None = None, di
         if isinstance(st.session_state.get(key), (int, float)) and st.session_state[key] > top:
             st.session_state[key] = top  # the noise changed to one with a narrower range: clip, keep the rest
     if spec.kind == "bool":
-        return st.toggle(name, value=bool(spec.default), **common)
+        return url.toggle(st, name, value=bool(spec.default), **common)
     if spec.kind == "str":
         options = list(choices or spec.choices or ())
         if not options:
-            return st.text_input(name, value=spec.default, **common)
-        return st.selectbox(name, options, index=options.index(spec.default) if spec.default in options else 0,
-                            **common)
+            return url.text_input(st, name, value=spec.default, **common)
+        return url.selectbox(st, name, options, index=options.index(spec.default) if spec.default in options else 0,
+                             **common)
     if spec.kind == "ints":
-        return st.text_input(name, value=",".join(str(v) for v in spec.default),
-                             placeholder="comma-separated, e.g. 512,128 (empty: none)", **common)
+        return url.text_input(st, name, value=",".join(str(v) for v in spec.default), max_chars=120,
+                              placeholder="comma-separated, e.g. 512,128 (empty: none)", **common)
     lo, hi = spec.min, spec.max
     if spec.kind == "int":
-        return st.number_input(name, min_value=None if lo is None else int(lo),
-                               max_value=None if hi is None else int(hi), value=int(spec.default), step=1, **common)
+        return url.number_input(st, name, None if lo is None else int(lo), None if hi is None else int(hi),
+                                int(spec.default), 1, **common)
     if lo == 0 and hi is not None and hi <= 2 and spec.default > 0:  # a strength in [0, 1] or [0, 2]
-        return st.slider(name, min_value=float(lo), max_value=float(hi), value=float(spec.default), step=0.05,
-                         **common)
-    return st.number_input(name, min_value=None if lo is None else float(lo),
-                           max_value=None if hi is None else float(hi), value=float(spec.default),
-                           step=_float_step(spec), format="%g", **common)
+        return url.slider(st, name, float(lo), float(hi), float(spec.default), 0.05, **common)
+    return url.number_input(st, name, None if lo is None else float(lo), None if hi is None else float(hi),
+                            float(spec.default), _float_step(spec), format="%g", **common)
 
 
 def _caption(spec: Field, value: Any) -> str:
@@ -91,11 +90,12 @@ def _noise_top(spec: Field, raw: dict[str, Any]) -> float | None:
 
 def config_form(cls: type, prefix: str, *, choices: dict[str, Sequence[Any]] | None = None,
                 advanced: Sequence[str] = (), columns: int = 2, captions: bool = True,
-                disabled: bool = False) -> dict[str, Any]:
+                disabled: bool = False, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
     """Draw a widget for every field of `cls` in a grid of `columns`, each with its help as a caption; fields
-    named in `advanced` go into a "More settings" popover. Returns the raw values by field name."""
+    named in `advanced` go into a "More settings" popover; `defaults` replace the class's own defaults (settings
+    that fit the data). Returns the raw values by field name."""
     raw: dict[str, Any] = {}
-    specs = fields_of(cls)
+    specs = [dataclasses.replace(s, default=(defaults or {}).get(s.name, s.default)) for s in fields_of(cls)]
     main = [s for s in specs if s.name not in advanced]
     for row in range(0, len(main), columns):
         for col, spec in zip(st.columns(columns), main[row:row + columns]):
@@ -111,6 +111,19 @@ def config_form(cls: type, prefix: str, *, choices: dict[str, Sequence[Any]] | N
                 raw[spec.name] = field_widget(spec, f"{prefix}.{spec.name}", (choices or {}).get(spec.name),
                                               disabled)
     return raw
+
+
+@dataclasses.dataclass(frozen=True)
+class Suggested:
+    model: dict[str, Any]
+    train: dict[str, Any]
+
+
+def forget(prefix: str, names: Sequence[str]) -> None:
+    """Drop the form's values for these fields (live and remembered), so their defaults apply again: the data
+    changed, and defaults that fit it replace the old choices."""
+    for name in names:
+        url.forget(f"{prefix}.{name}")
 
 
 def build(cls: type, raw: dict[str, Any]) -> Any:

@@ -11,6 +11,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from aeviz.ui import url
+
 from aeviz import plots
 from aeviz.analysis import codespace, generation
 from aeviz.data import Dataset
@@ -54,7 +56,7 @@ def _samples(run_id: str, revision: int, source: str, seed: int, _run: Run, _z: 
 def _pick_pair(codes: Codes) -> tuple[int, int] | None:
     n = len(codes.x)
     c = st.columns([2, 3], vertical_alignment="bottom")
-    mode = c[0].radio("Which two images", ["random", "index"], horizontal=True, key="generate.pair_mode",
+    mode = url.radio(c[0], "Which two images", ["random", "index"], horizontal=True, key="generate.pair_mode",
                       format_func={"random": "A random pair of different classes", "index": "Pick by index"}.get)
     if mode == "random":
         if c[1].button("Another random pair", icon=":material/shuffle:", key="generate.new_pair"):
@@ -65,8 +67,8 @@ def _pick_pair(codes: Codes) -> tuple[int, int] | None:
             st.error(str(exc))
             return None
     c = st.columns(3)
-    a = c[0].number_input(f"First image (validation index, 0 to {n - 1})", 0, n - 1, 0, key="generate.a")
-    b = c[1].number_input(f"Second image (0 to {n - 1})", 0, n - 1, min(1, n - 1), key="generate.b")
+    a = url.number_input(c[0], f"First image (validation index, 0 to {n - 1})", 0, n - 1, 0, key="generate.a")
+    b = url.number_input(c[1], f"Second image (0 to {n - 1})", 0, n - 1, min(1, n - 1), key="generate.b")
     if a == b:
         st.error("Both picks are the same image: choose two different indices to interpolate between.")
         return None
@@ -75,7 +77,7 @@ def _pick_pair(codes: Codes) -> tuple[int, int] | None:
 
 def interpolation(run: Run, data: Dataset, codes: Codes) -> None:
     pair = _pick_pair(codes)
-    steps = st.columns([2, 3])[0].slider("Steps", 5, 15, 11, step=2, key="generate.steps",
+    steps = url.slider(st.columns([2, 3])[0], "Steps", 5, 15, 11, step=2, key="generate.steps",
                                          help="images along each path, ends included")
     if pair is None:
         return
@@ -99,7 +101,7 @@ def interpolation(run: Run, data: Dataset, codes: Codes) -> None:
 def traversal(run: Run, codes: Codes) -> None:
     z = codes.z
     k = z.shape[1]
-    dims = st.multiselect(f"Dimensions to sweep (one row each; preselected: the {min(6, k)} with the most variance)",
+    dims = url.multiselect(st, f"Dimensions to sweep (one row each; preselected: the {min(6, k)} with the most variance)",
                           list(range(k)), default=codespace.top_dims(z, min(6, k)), key="generate.dims",
                           format_func=plots.dim_name, max_selections=MAX_TRAVERSAL_ROWS)
     if not dims:
@@ -123,9 +125,9 @@ def _manifold_dims(z: np.ndarray) -> tuple[int, int] | None:
         return 0, 1
     top = codespace.top_dims(z, 2)
     c = st.columns(2)
-    dx = c[0].selectbox("Horizontal dimension", list(range(k)), index=top[0], key="generate.mx",
+    dx = url.selectbox(c[0], "Horizontal dimension", list(range(k)), index=top[0], key="generate.mx",
                         format_func=plots.dim_name)
-    dy = c[1].selectbox("Vertical dimension", list(range(k)), index=top[1], key="generate.my",
+    dy = url.selectbox(c[1], "Vertical dimension", list(range(k)), index=top[1], key="generate.my",
                         format_func=plots.dim_name)
     if dx == dy:
         st.error("The two axes are the same dimension: choose two different ones to span a plane.")
@@ -150,7 +152,7 @@ def manifold(run: Run, data: Dataset, codes: Codes) -> None:
     dims = _manifold_dims(codes.z)
     if dims is None:
         return
-    n = st.columns([2, 3])[0].slider("Grid size (images per side)", 6, 24, 15, key="generate.grid")
+    n = url.slider(st.columns([2, 3])[0], "Grid size (images per side)", 6, 24, 15, key="generate.grid")
     images, xs, ys = _manifold(run.id, run.revision, dims, n, run, codes.z)
     left, right = st.columns(2)
     left.image(plots.tile(images, cols=n, pad=0, scale=2), width="stretch")
@@ -184,5 +186,5 @@ def samples(run: Run, codes: Codes) -> None:
                 "draw from a Gaussian with the **mean and covariance of the validation codes**.")
     st.image(plots.tile(fitted, cols=16, scale=2))
     st.caption(f"Seed {seed}. {N_SAMPLES} draws from N(mean, covariance of the codes), decoded.")
-    if st.checkbox("Show draws from N(0, I) too, for contrast", key="generate.show_prior"):
+    if url.checkbox(st, "Show draws from N(0, I) too, for contrast", key="generate.show_prior"):
         st.image(plots.tile(_samples(run.id, run.revision, "prior", seed, run, codes.z), cols=16, scale=2))

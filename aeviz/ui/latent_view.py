@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from aeviz.ui import url
+
 from aeviz import embedding, plots
 from aeviz.analysis import clustering, selection
 from aeviz.data import Dataset
@@ -31,14 +33,14 @@ class View:
 def projection_controls(page: str, k: int) -> tuple[str, dict]:
     """Method and its parameters; a 2-D code gets 'raw' as its first choice."""
     options = (["raw"] if k == 2 else []) + ["pca", "tsne", "umap"]
-    method = st.radio("Projection", options, key=f"{page}.method", horizontal=True, format_func=METHOD_NAMES.get)
+    method = url.radio(st, "Projection", options, key=f"{page}.method", horizontal=True, format_func=METHOD_NAMES.get)
     params: dict = {}
     if method == "tsne":
-        params["perplexity"] = st.slider("Perplexity (neighbourhood size)", 5, 100, 30, key=f"{page}.perplexity")
+        params["perplexity"] = url.slider(st, "Perplexity (neighbourhood size)", 5, 100, 30, key=f"{page}.perplexity")
     elif method == "umap":
         c1, c2 = st.columns(2)
-        params["n_neighbors"] = c1.slider("Neighbours (local vs global)", 2, 100, 15, key=f"{page}.neighbors")
-        params["min_dist"] = c2.slider("Minimum distance (how tight clusters pack)", 0.0, 1.0, 0.1, 0.05,
+        params["n_neighbors"] = url.slider(c1, "Neighbours (local vs global)", 2, 100, 15, key=f"{page}.neighbors")
+        params["min_dist"] = url.slider(c2, "Minimum distance (how tight clusters pack)", 0.0, 1.0, 0.1, 0.05,
                                        key=f"{page}.min_dist")
     return method, params
 
@@ -86,13 +88,13 @@ def _wait_for(task: embedding.EmbeddingTask) -> None:
 
 def colour_controls(page: str, codes: Codes, data: Dataset) -> tuple[str, dict]:
     options = [c for c in COLOURINGS if c != "label" or codes.y is not None]
-    colour = st.selectbox("Colour by", options, key=f"{page}.colour")
+    colour = url.selectbox(st, "Colour by", options, key=f"{page}.colour")
     extra: dict = {}
     if colour == "K-Means cluster":
         top = max(2, min(30, len(codes.z)))  # never more clusters than points
-        extra["k"] = st.slider("Clusters (k)", 2, top, min(top, max(2, data.n_classes or 10)), key=f"{page}.k")
+        extra["k"] = url.slider(st, "Clusters (k)", 2, top, min(top, max(2, data.n_classes or 10)), key=f"{page}.k")
     elif colour == "one latent dimension":
-        extra["dim"] = st.selectbox("Dimension", range(codes.z.shape[1]), format_func=plots.dim_name,
+        extra["dim"] = url.selectbox(st, "Dimension", range(codes.z.shape[1]), format_func=plots.dim_name,
                                     key=f"{page}.dim")
     return colour, extra
 

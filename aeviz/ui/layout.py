@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from aeviz import devices
-from aeviz.ui import state
+from aeviz.ui import access, present, state, url
 
 NAV = [  # (script, label, icon): the order people work in
     ("app.py", "Start here", ":material/home:"),
@@ -23,33 +23,51 @@ NAV = [  # (script, label, icon): the order people work in
 
 
 def page_header(title: str, concept: str, try_this: str, formula: str | None = None) -> None:
-    """Page config, the sidebar, then the title, two or three plain sentences, a formula and a 'try this' hint."""
-    st.set_page_config(page_title=f"{title} · aeviz", page_icon=":material/science:", layout="wide")
+    """Page config, the sidebar, then the title, two or three plain sentences, a formula and a 'try this' hint.
+
+    The URL's presenter settings (`aeviz.ui.present`) apply here: in presenter mode the sidebar starts collapsed
+    and the explanations fold under "Notes"; `?hide=explanations` (or `formula`, `hints`) leaves them out."""
+    show = present.settings()
+    st.set_page_config(page_title=f"{title} · aeviz", page_icon=":material/science:", layout="wide",
+                       initial_sidebar_state="collapsed" if show.present else "auto")
     sidebar()
     st.title(title)
-    st.markdown(concept)
-    if formula:
-        st.latex(formula)
-    st.info(f"**Try this:** {try_this}", icon=":material/lightbulb:")
+    present.apply(show)  # its CSS, and a note under the title if the link had values it ignored
+    if not show.shows("explanations"):
+        return
+    with st.container(key="explain"):
+        with st.expander("Notes", icon=":material/notes:") if show.present else st.container():
+            st.markdown(concept)
+            if formula and show.shows("formula"):
+                st.latex(formula)
+            if show.shows("hints"):
+                st.info(f"**Try this:** {try_this}", icon=":material/lightbulb:")
 
 
 def sidebar() -> None:
+    admin = access.is_admin()  # first: an ?admin= token leaves the URL before anything copies it
+    url.sync_run_and_data()
     data = state.current_dataset()
     run = state.current_run()
     job = state.job_for(run)
+    links = url.carried()
     with st.sidebar:
         st.markdown("## :material/science: aeviz")
         for script, label, icon in NAV:
-            st.page_link(script, label=label, icon=icon)
+            st.page_link(script, label=label, icon=icon, query_params=links)
         st.divider()
         st.markdown(f"**Data:** {data.name} · {len(data.x):,} samples · shape {data.shape}")
         if run is None:
-            st.markdown("**Run:** none yet. Train one on the *Train* page.")
+            st.markdown("**Run:** none yet. Train one on the *Train* page, or pick a saved one.")
         else:
-            # While its job is active the run line refreshes itself; a finished run needs no timer.
-            st.fragment(run_every=1.0 if job is not None and job.active else None)(_run_line)()
+            # While its job is active the run line refreshes itself (rarely while it waits in the queue).
+            every = None if job is None or not job.active else (5.0 if job.state == "queued" else 2.0)
+            st.fragment(run_every=every)(_run_line)()
         st.markdown(f"**Device:** {', '.join(devices.available())}")
-        st.caption(f"Runs are saved in `{state.runs_dir()}`")
+        who = ("the **admin**: you can change every run" if admin
+               else "a visitor: you can change your own runs; the others are read-only")
+        st.caption(f"You are {who}. Runs are saved in `{state.runs_dir().name}/`.")
+        access.write_cookies()
 
 
 def _run_line() -> None:
@@ -60,7 +78,10 @@ def _run_line() -> None:
     status = job.state if job is not None else run.status
     until = job.until if job is not None else run.train_config.epochs
     # The run's own data, which the explore pages use: it may differ from the Data line (the data for new runs).
-    st.markdown(f"**Run:** `{run.model_name}` on {Path(run.data_source).name} · {run.epoch} of {until} epochs done "
-                f"· {status}")
+    title = f"**{run.title}** · " if run.title else ""
+    st.markdown(f"**Run:** {title}`{run.model_name}` on {Path(run.data_source).name} · {run.epoch} of {until} epochs "
+                f"done · {status}")
+    if not access.may_change(run.owner):
+        st.caption(":material/visibility: read-only for you: continuing it makes your own copy.")
     if job is not None and job.state == "queued":
         st.caption(f"Queued: position {state.job_manager().queue_position(job)} in line.")

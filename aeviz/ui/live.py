@@ -21,20 +21,29 @@ import streamlit as st
 from aeviz import metrics, plots
 from aeviz.data import Dataset
 from aeviz.errors import InputError
-from aeviz.evaluation import encode_all, reconstruct_all
-from aeviz.jobs import PROBE_SIZE, STRIP_SIZE, Job, JobView
+from aeviz.evaluation import corrupt, encode_all, reconstruct_all
+from aeviz.jobs import PROBE_SIZE, STRIP_SIZE, Job, JobView, history_points
 from aeviz.projections import aligned_pca
 from aeviz.runs import Run
-from aeviz.ui import state
+from aeviz.ui import access, state
 
 STRIP_SCALE = 3  # 28 px digits drawn at 84 px: readable on a projector
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
+LIVE_EVERY_S = 1.0  # the owner's live view: loss points arrive every few hundred ms
+WATCH_EVERY_S = 2.0  # anyone else watching: half the redraws, so a room watching costs the job little
+QUEUED_EVERY_S = 5.0  # a queued job only waits: a rare, cheap check
+
+
 def show(run: Run, job: Job | None) -> None:
-    """The live panel while `job` is active, the finished panel otherwise."""
-    if job is not None and job.active:
-        live_panel(run.id)
+    """The live panel while `job` is active (a cheap waiting panel while it is queued), the finished panel
+    otherwise."""
+    if job is not None and job.state == "queued":
+        st.fragment(run_every=QUEUED_EVERY_S)(queued_panel)(run.id)
+    elif job is not None and job.active:
+        every = LIVE_EVERY_S if access.may_change(run.owner) else WATCH_EVERY_S
+        st.fragment(run_every=every)(live_panel)(run.id)
     else:
         finished_panel(run, job)
 
@@ -51,23 +60,31 @@ def intro(data: Dataset) -> None:
 
 
 # -- live --------------------------------------------------------------------------------------------------------
-@st.fragment(run_every=1.0)
+def queued_panel(run_id: str) -> None:
+    """A queued job: its place in line and its controls, nothing to draw; a full rerun once it starts."""
+    manager = state.job_manager()
+    job = manager.get(run_id)
+    if job is None or job.state != "queued":
+        st.rerun()
+    view = job.view(manager.queue_position(job))
+    _controls(job, view)
+    st.info(f"Queued: position {view.queue_position}. Another run is using this machine's training slot; this one "
+            f"starts as soon as it is free (checked every {QUEUED_EVERY_S:g} s).", icon=":material/hourglass_top:")
+
+
 def live_panel(run_id: str) -> None:
     manager = state.job_manager()
     job = manager.get(run_id)
-    if job is None or not job.active:
-        st.rerun()  # the job ended: one full rerun draws the finished page (and the sidebar's new status)
+    if job is None or not job.active or job.state == "queued":
+        st.rerun()  # the job ended (or went back to waiting): one full rerun draws the right panel
     view = job.view(manager.queue_position(job))
     _controls(job, view)
-    if view.state == "queued":
-        st.info(f"Queued: position {view.queue_position}. Another run is using this machine's training slot; "
-                "this one starts as soon as it finishes.", icon=":material/hourglass_top:")
-        return
     st.progress(_progress(view), text=_progress_text(view))
     if view.note:
         st.caption(view.note)
     _epoch_metrics(view.history)
-    _strip(view.strip_inputs, view.strip_outputs, job.data.is_image, f"now, epoch {view.epoch}")
+    _strip(view.strip_inputs, view.strip_outputs, job.data.is_image, f"now, epoch {view.epoch}", view.strip_noisy,
+           job.run.model.training_noise())
     left, right = st.columns(2)
     with left:
         _loss_chart(view.loss_points, view.history, run_id)
@@ -77,6 +94,11 @@ def live_panel(run_id: str) -> None:
 
 
 def _controls(job: Job, view: JobView) -> None:
+    if not access.may_change(job.run.owner):
+        st.markdown(f"**{job.run.model_name}** on **{job.data.name}** · "
+                    f"{_state_words(view.state, job.control.stopped, job.control.paused)} · :gray[read-only: "
+                    "only the person who started it (or the admin) can pause or stop it]")
+        return
     c1, c2, c3 = st.columns([1, 1, 3], vertical_alignment="center")
     if job.control.paused:  # the flag, not the state: a queued job can be paused before it starts
         c1.button("Resume", icon=":material/play_arrow:", key="train.live.resume", on_click=job.resume,
@@ -144,12 +166,18 @@ def _epoch_metrics(history: list[dict[str, Any]]) -> None:
 
 
 # -- charts shared by both panels --------------------------------------------------------------------------------
-def _strip(inputs: np.ndarray | None, outputs: np.ndarray | None, is_image: bool, when: str) -> None:
+def _strip(inputs: np.ndarray | None, outputs: np.ndarray | None, is_image: bool, when: str,
+           noisy: np.ndarray | None = None, noise_spec: tuple[str, float] | None = None) -> None:
+    """Validation images over their reconstructions; for a denoising model the noisy inputs it is fed between."""
     if not is_image or inputs is None or not len(inputs):
         return
-    images = inputs if outputs is None else np.concatenate([inputs, outputs])
-    st.image(plots.tile(images, cols=len(inputs), pad=2, scale=STRIP_SCALE),
-             caption=f"top: validation images · bottom: their reconstructions ({when})")
+    rows = [inputs] + ([noisy] if noisy is not None else []) + ([outputs] if outputs is not None else [])
+    if noisy is not None:
+        caption = (f"top: clean validation images · middle: what the model is fed ({noise_spec[0]} noise, level "
+                   f"{noise_spec[1]:g}) · bottom: its reconstruction of the noisy input ({when})")
+    else:
+        caption = f"top: validation images · bottom: their reconstructions ({when})"
+    st.image(plots.tile(np.concatenate(rows), cols=len(inputs), pad=2, scale=STRIP_SCALE), caption=caption)
 
 
 def _loss_chart(points: list[dict[str, float]], history: list[dict[str, Any]], run_id: str) -> None:
@@ -209,11 +237,13 @@ def final_views(run_id: str, revision: int, _run: Run, _data: Dataset) -> dict[s
     """The latent probe and the reconstruction strip of a run that has no live job in this server (loaded from
     disk); keyed by run id and epoch, since the weights only change when an epoch ends."""
     x_val, y_val = _data.split("val")
+    spec = _run.model.training_noise()
+    noisy = None if spec is None else corrupt(x_val[:STRIP_SIZE], *spec)
     with _run.lock:
         z = encode_all(_run.model, x_val[:PROBE_SIZE])
-        strip = reconstruct_all(_run.model, x_val[:STRIP_SIZE])
+        strip = reconstruct_all(_run.model, x_val[:STRIP_SIZE] if noisy is None else noisy)
     return {"xy": aligned_pca(z, None)[0], "labels": None if y_val is None else y_val[:PROBE_SIZE],
-            "strip_in": x_val[:STRIP_SIZE], "strip_out": strip}
+            "strip_in": x_val[:STRIP_SIZE], "strip_noisy": noisy, "strip_out": strip}
 
 
 def finished_panel(run: Run, job: Job | None) -> None:
@@ -233,15 +263,14 @@ def finished_panel(run: Run, job: Job | None) -> None:
         return
     if job is not None:
         view = job.view()
-        xy, labels, s_in, s_out, points = (view.probe_xy, view.probe_labels, view.strip_inputs, view.strip_outputs,
-                                           view.loss_points)
+        xy, labels, s_in, s_noisy, s_out, points = (view.probe_xy, view.probe_labels, view.strip_inputs,
+                                                    view.strip_noisy, view.strip_outputs, view.loss_points)
     else:
         views = final_views(run.id, run.revision, run, data)
-        xy, labels, s_in, s_out = views["xy"], views["labels"], views["strip_in"], views["strip_out"]
-        points = [{"epoch": h["epoch"], **{k[6:]: v for k, v in h.items()
-                                          if k.startswith("train_") and k[6:] in plots.PART_COLOURS}}
-                  for h in run.history]
-    _strip(s_in, s_out, data.is_image, f"epoch {run.epoch}")
+        xy, labels, s_in, s_noisy, s_out = (views["xy"], views["labels"], views["strip_in"], views["strip_noisy"],
+                                            views["strip_out"])
+        points = history_points(run.history)
+    _strip(s_in, s_out, data.is_image, f"epoch {run.epoch}", s_noisy, run.model.training_noise())
     left, right = st.columns(2)
     with left:
         if run.history:
@@ -317,10 +346,16 @@ def training_time(history: list[dict[str, Any]]) -> float:
 
 
 def _continue(run: Run, data: Dataset | None, more_col: Any, go_col: Any) -> None:
+    """N more epochs; a run this visitor may not change is continued as their own copy (the original stays)."""
+    mine = access.may_change(run.owner)
     more = more_col.number_input("More epochs", min_value=1, max_value=1000, value=5, step=1, key="train.more",
                                  help="train this run further from where it stopped, with the same settings")
-    if go_col.button("Continue training", icon=":material/fast_forward:", key="train.continue",
-                     disabled=data is None, width="stretch"):
+    label = "Continue training" if mine else "Continue as my copy"
+    if go_col.button(label, icon=":material/fast_forward:", key="train.continue", disabled=data is None,
+                     width="stretch", help=None if mine else "this run is read-only for you: the copy is yours, "
+                     "saved beside your other runs, and the original stays as it is"):
+        if not mine:
+            run = state.copy_run(run)
         continue_run(run, data, int(more))
         st.rerun()
 
@@ -330,4 +365,5 @@ def continue_run(run: Run, data: Dataset, more: int) -> Job:
     until = run.epoch + more
     with run.lock:
         run.train_config = dataclasses.replace(run.train_config, epochs=until)
-    return state.job_manager().submit(run, data, until, state.session_owner(), run.path or state.runs_dir() / run.id)
+    return state.job_manager().submit(run, data, until, state.session_owner(), run.path or state.runs_dir() / run.id,
+                                      admin=access.is_admin())

@@ -15,33 +15,15 @@ import streamlit as st
 
 from aeviz import archive, catalog, runs
 from aeviz.errors import InputError
-from aeviz.ui import state
+from aeviz.ui import access, state
 
 FLASH = "train.runs.flash"  # (kind, message) to show once after a rerun
 CONFIRM = "train.runs.confirm"  # the path waiting for "Yes, delete"
 IMPORTED = "train.runs.imported"  # (upload file id, kind, message): each upload is imported once
 
 
-def saved_runs() -> list[dict[str, Any]]:
-    """`runs.list_runs` rows, with the live state of runs training in this server."""
-    rows = catalog.list_runs(state.runs_dir())
-    manager = state.job_manager()
-    for row in rows:
-        job = manager.get(row["id"]) if row["error"] is None else None
-        row["active"] = job is not None and job.active
-        if row["active"]:
-            row["status"] = job.state
-    return rows
-
-
 def _when(created: str) -> str:
     return created[:16].replace("T", " ") + (" UTC" if created.endswith("+00:00") else "")
-
-
-def _describe(row: dict[str, Any]) -> str:
-    if row["error"]:
-        return f"{row['id']} (broken)"
-    return f"{row['model']} on {row['dataset']} · epoch {row['epoch']} · {row['status']} · {_when(row['created'])}"
 
 
 def runs_panel() -> None:
@@ -49,36 +31,56 @@ def runs_panel() -> None:
     flash = st.session_state.pop(FLASH, None)
     if flash:
         getattr(st, flash[0])(flash[1])
-    rows = saved_runs()
+    rows = state.visible_runs()
     if not rows:
-        st.caption(f"No saved runs yet in `{state.runs_dir()}`. A run is saved there after every epoch.")
+        st.caption("No saved runs yet. A run is saved after every epoch.")
     else:
-        st.dataframe([{"model": r["model"] or "?", "dataset": r["dataset"] or "?", "epoch": r["epoch"],
-                       "status": r["status"], "created": _when(r["created"]), "id": r["id"]} for r in rows],
+        st.dataframe([{**catalog.parts(r, r["status"]), "created": _when(r["created"])} for r in rows],
                      hide_index=True, key="train.runs.table")
-        by_path = {str(r["path"]): r for r in rows}
-        picked = st.selectbox("Run", list(by_path), format_func=lambda p: _describe(by_path[p]),
+        by_id = {r["id"]: r for r in rows}
+        picked = st.selectbox("Run", list(by_id), format_func=lambda i: catalog.label(by_id[i], by_id[i]["status"]),
                               key="train.runs.pick")
-        _actions(by_path[picked])
+        _actions(by_id[picked])
     _import_box()
 
 
 def _actions(row: dict[str, Any]) -> None:
     path: Path = row["path"]
+    mine = access.may_change(row["owner"])
     if row["error"]:
         st.warning(row["error"], icon=":material/warning:")
     c1, c2, c3 = st.columns(3)
-    if c1.button("Open this run", icon=":material/open_in_browser:", key="train.runs.open", disabled=bool(row["error"]),
-                 width="stretch", help="make this the current run: its charts and metrics appear above"):
+    if c1.button("Show this run", icon=":material/open_in_browser:", key="train.runs.open", width="stretch",
+                 disabled=bool(row["error"]), help="make this the run shown above and on every page"):
         _open(path)
     c2.download_button("Download .zip", data=functools.partial(archive.export_zip, path),
                        file_name=f"{row['id']}.zip", mime="application/zip", on_click="ignore",
-                       icon=":material/download:", key="train.runs.download", disabled=bool(row["error"]),
-                       width="stretch", help="config.json, model.safetensors and history.json in one file")
-    if c3.button("Delete", icon=":material/delete:", key="train.runs.delete", width="stretch"):
+                       icon=":material/download:", key="train.runs.download", width="stretch",
+                       disabled=bool(row["error"]),
+                       help="config.json, model.safetensors and history.json in one file")
+    if c3.button("Delete", icon=":material/delete:", key="train.runs.delete", width="stretch", disabled=not mine,
+                 help=None if mine else "only the person who trained it (or the admin) can delete it"):
         st.session_state[CONFIRM] = str(path)
+    if mine and not row["error"]:
+        _rename(row)
     if st.session_state.get(CONFIRM) == str(path):
         _confirm_delete(row)
+
+
+def _rename(row: dict[str, Any]) -> None:
+    """Title and note, editable by whoever may change the run (kept in its config.json)."""
+    with st.form(key=f"train.runs.meta.{row['id']}", border=False):
+        c1, c2, c3 = st.columns([2, 3, 1], vertical_alignment="bottom")
+        title = c1.text_input("Title", value=row["title"], max_chars=runs.MAX_TITLE)
+        note = c2.text_input("Note: what to show with it", value=row["note"], max_chars=runs.MAX_NOTE)
+        if c3.form_submit_button("Save", icon=":material/edit:", width="stretch"):
+            try:
+                state.retitle(row["id"], title, note)
+            except (InputError, OSError) as exc:
+                st.session_state[FLASH] = ("error", f"Could not rename {row['id']}: {exc}")
+            else:
+                st.session_state[FLASH] = ("success", f"Saved the title and note of {row['id']}.")
+            st.rerun()
 
 
 def _open(path: Path) -> None:
@@ -87,7 +89,7 @@ def _open(path: Path) -> None:
     except InputError as exc:
         st.session_state[FLASH] = ("error", str(exc))
     else:
-        st.session_state[FLASH] = ("success", f"Opened {run.id} (epoch {run.epoch}).")
+        st.session_state[FLASH] = ("success", f"Showing {run.title or run.id} (epoch {run.epoch}).")
     st.rerun()
 
 
@@ -129,7 +131,7 @@ def _import_box() -> None:
     if seen is None or seen[0] != upload.file_id:
         try:
             path = archive.import_zip(upload.getvalue(), state.runs_dir())
-            run = state.load_saved_run(path)
+            run = state.adopt(path)
         except InputError as exc:
             seen = (upload.file_id, "error", f"{upload.name}: {exc}")
         else:

@@ -7,6 +7,7 @@ on a restart. Widget keys elsewhere are prefixed by page ("train.vae.beta").
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import uuid
@@ -21,6 +22,7 @@ from aeviz.devices import available
 from aeviz.errors import InputError
 from aeviz.jobs import Job, JobManager
 from aeviz.training import check_trainable
+from aeviz.ui import access
 
 DEFAULT_DATA: tuple[str, dict[str, Any]] = ("mnist", {})
 # A closed tab's jobs stop after this long; reopening the run from the runs list within it adopts the job instead.
@@ -39,17 +41,45 @@ def job_manager() -> JobManager:
     return JobManager(slots=slots)
 
 
-def _release(owner: str) -> None:
-    """A tab closed: stop its jobs after the grace period unless a new session adopted them."""
-    timer = threading.Timer(GRACE_S, job_manager().stop_owner, args=(owner,))
+@st.cache_resource(show_spinner=False)
+def _tabs() -> tuple[dict[str, set[str]], threading.Lock]:
+    """owner -> ids of their open sessions (tabs), so one closed tab does not stop a job another tab watches."""
+    return {}, threading.Lock()
+
+
+def _release(tab: tuple[str, str]) -> None:
+    """A tab closed: once the grace period is over, stop its owner's jobs if none of their tabs is left."""
+    owner, sid = tab
+    tabs, lock = _tabs()
+    with lock:
+        tabs.get(owner, set()).discard(sid)
+
+    def stop_if_gone() -> None:
+        with lock:
+            gone = not tabs.get(owner)
+        if gone:
+            job_manager().stop_owner(owner)
+
+    timer = threading.Timer(GRACE_S, stop_if_gone)
     timer.daemon = True
     timer.start()
 
 
 @st.cache_resource(scope="session", on_release=_release, show_spinner=False)
+def _tab(owner: str) -> tuple[str, str]:
+    """Registers this session as one of `owner`'s open tabs; `_release` runs when the session ends."""
+    sid = uuid.uuid4().hex
+    tabs, lock = _tabs()
+    with lock:
+        tabs.setdefault(owner, set()).add(sid)
+    return owner, sid
+
+
 def session_owner() -> str:
-    """A stable id for this browser session; when the session ends, `_release` runs."""
-    return uuid.uuid4().hex[:12]
+    """Who this session's jobs belong to: the visitor's stable owner id (the same after a reload), or the admin's."""
+    owner = access.me()
+    _tab(owner)
+    return owner
 
 
 @st.cache_resource(show_spinner=False)
@@ -109,7 +139,7 @@ def add_run(run: runs.Run, make_current: bool = True) -> None:
 
 def current_run() -> runs.Run | None:
     run_id = st.session_state.get("state.current_run")
-    return session_runs().get(run_id) if run_id else None
+    return (session_runs().get(run_id) or open_run(run_id)) if run_id else None
 
 
 def run_data(run: runs.Run) -> Dataset:
@@ -123,15 +153,107 @@ def job_for(run: runs.Run | None) -> Job | None:
     return job_manager().get(run.id) if run is not None else None
 
 
-def load_saved_run(path: Path) -> runs.Run:
-    """Load a run from disk into this session (a run still training in this server is shared, not reloaded)."""
-    cfg_id = None
-    for row in catalog.list_runs(path.parent):
-        if row["path"] == path:
-            cfg_id = row["id"]
-    job = job_manager().get(cfg_id) if cfg_id else None
-    run = job.run if job is not None and job.active else runs.load(path)  # disk is newer than a finished job
+@st.cache_resource(show_spinner=False)
+def _opened() -> tuple[dict[str, tuple[int, runs.Run]], threading.Lock]:
+    """Runs loaded from disk, shared by every session: id -> (config.json's mtime, Run). Sharing one Run object
+    means every student looking at the teacher's run shares its cached views too."""
+    return {}, threading.Lock()
+
+
+MAX_OPENED = 64
+
+
+def open_run(run_id: str) -> runs.Run | None:
+    """The run with this id: the live one if it is training in this server, else its folder under `runs_dir()`
+    (loaded once per change of the folder). None if there is no such run; InputError if its folder is broken."""
+    job = job_manager().get(run_id)
     if job is not None and job.active:
-        job.owner = session_owner()  # adopt it: this tab now keeps it alive
+        return job.run
+    row = catalog.find(runs_dir(), run_id)
+    if row is None:
+        return job.run if job is not None else None
+    stamp = (row["path"] / "config.json").stat().st_mtime_ns
+    store, lock = _opened()
+    with lock:
+        hit = store.get(run_id)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    run = runs.load(row["path"])
+    with lock:
+        store[run_id] = (stamp, run)
+        while len(store) > MAX_OPENED:
+            store.pop(next(iter(store)))
+    return run
+
+
+def select_run(run_id: str) -> runs.Run | None:
+    """Make the run with this id current for this session (None, and nothing changes, if there is none)."""
+    run = session_runs().get(run_id) or open_run(run_id)
+    if run is not None:
+        st.session_state["state.current_run"] = run.id
+    return run
+
+
+def load_saved_run(path: Path) -> runs.Run:
+    """Make the run saved in `path` current (a run still training in this server is shared, not reloaded)."""
+    row = catalog.row_of(Path(path))
+    if row["error"]:
+        raise InputError(row["error"])
+    run = open_run(row["id"]) if Path(path).resolve().parent == runs_dir() else None
+    if run is None:  # a folder outside the runs folder (an import in progress, a test's folder)
+        run = runs.load(path)
+        add_run(run)
+    st.session_state["state.current_run"] = run.id
+    return run
+
+
+def copy_run(run: runs.Run) -> runs.Run:
+    """This visitor's own copy of a run they may not change (continuing a teacher's run): the same weights,
+    history and optimizer state under a new id, owned by them, saved in the runs folder and made current."""
+    with run.lock:
+        clone = runs.Run(run.model_name, copy.deepcopy(run.model), run.train_config, run.data_source,
+                         dict(run.data_params), epoch=run.epoch, history=copy.deepcopy(run.history),
+                         status="stopped", best_epoch=run.best_epoch,
+                         optimizer_state=copy.deepcopy(run.optimizer_state),
+                         title=f"{run.title or run.model_name} (my copy)"[:runs.MAX_TITLE], note=run.note,
+                         owner=session_owner())
+    runs.save(clone, runs_dir() / clone.id)
+    add_run(clone)
+    return clone
+
+
+def retitle(run_id: str, title: str, note: str) -> runs.Run:
+    """Set a run's title and note (its owner or the admin only) and save them at once."""
+    run = open_run(run_id)
+    if run is None:
+        raise InputError(f"There is no run {run_id!r} any more; it may have been deleted.")
+    if not access.may_change(run.owner):
+        raise InputError("Only the person who trained this run (or the admin) can rename it.")
+    with run.lock:
+        run.title, run.note = " ".join(title.split())[:runs.MAX_TITLE], " ".join(note.split())[:runs.MAX_NOTE]
+    runs.save(run, run.path or runs_dir() / run.id)
+    return run
+
+
+def adopt(path: Path) -> runs.Run:
+    """An imported run becomes this visitor's own (whatever owner its zip named) and current."""
+    run = runs.load(path)
+    run.owner = session_owner()
+    runs.save(run, path)
+    run = open_run(run.id) or run
     add_run(run)
     return run
+
+
+def visible_runs() -> list[dict]:
+    """The saved runs this visitor may list (theirs and the admin's; the admin sees all), with live job states."""
+    me, admin = access.me(), access.is_admin()
+    rows = [r for r in catalog.list_runs(runs_dir())  # broken folders: for the admin to clean up
+            if (r["error"] is None and catalog.listed_for(r, me, admin)) or (r["error"] and admin)]
+    manager = job_manager()
+    for row in rows:
+        job = manager.get(row["id"])
+        row["active"] = job is not None and job.active
+        if row["active"]:
+            row["status"], row["epoch"] = job.state, job.run.epoch
+    return rows

@@ -1,0 +1,52 @@
+"""The run picker every page that looks at a run shows: the runs this visitor may list, labelled so that two runs
+are told apart at a glance (title, variant, code size, key knobs, data, epochs, status; `catalog.label`).
+
+A run opened from a link that is not in the visitor's list (someone else's, shared by its id) is offered too, marked
+as shared. Picking one makes it current for the session and puts it in the URL (`?run=`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from aeviz import catalog
+from aeviz.runs import Run
+from aeviz.ui import state
+
+
+def _options() -> tuple[list[str], dict[str, str]]:
+    rows = [r for r in state.visible_runs() if not r["error"]]
+    labels = {r["id"]: catalog.label(r, r["status"]) for r in rows}
+    for run in state.session_runs().values():  # runs of this session that are not saved (yet)
+        labels.setdefault(run.id, catalog.label(catalog.row_of_run(run)))
+    current = state.current_run()
+    if current is not None and current.id not in labels:
+        labels[current.id] = catalog.label(catalog.row_of_run(current)) + " · shared with you"
+    return list(labels), labels
+
+
+def _pick(key: str) -> None:
+    chosen = st.session_state.get(key)
+    if chosen:
+        state.select_run(chosen)
+
+
+def run_picker(page: str, where: Any = st, label: str = "Run") -> Run | None:
+    """A select box of the runs; returns the current run (None if there is none and nothing to pick)."""
+    ids, labels = _options()
+    current = state.current_run()
+    if not ids:
+        return current
+    key = f"{page}.run.{current.id if current else 'none'}"  # a new widget whenever the current run changes
+    where.selectbox(label, ids, index=ids.index(current.id) if current is not None else None, key=key,
+                    format_func=labels.get, on_change=_pick, args=(key,),
+                    placeholder=f"Pick one of {len(ids)} runs",
+                    help="title · variant · code size · its key settings · data · epochs done/planned · status")
+    return state.current_run()
+
+
+def newest_trained_id() -> str | None:
+    """The newest listed run with at least one finished epoch (what a fresh browser is shown first)."""
+    return next((r["id"] for r in state.visible_runs() if r["epoch"] > 0 and not r["error"]), None)

@@ -1,0 +1,307 @@
+"""The URL is the view: widget values mirrored in the query string, so a reload, a bookmark or a shared link shows
+the same view.
+
+Pages draw their widgets through these wrappers, which take Streamlit's own arguments plus `where` (st, a column or
+the sidebar). Before a widget is drawn it takes its value from, in order:
+1. the URL, when the URL's value is not the one this session wrote there (a reload, a bookmark, a link);
+2. its live state (the user's last choice on this page);
+3. the value it had when the user last left the page (Streamlit forgets widgets that were not drawn).
+A value from the URL or from memory is checked against the widget's own options and bounds first; a bad URL value
+is ignored with a small note above the widget (shown in code style, never as HTML) and the default is kept. After
+drawing, the value is written to the URL under the key without its page prefix ("latent.method" -> `?method=`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from aeviz.data import DATASETS
+from aeviz.errors import InputError
+from aeviz.loaders import download
+from aeviz.ui import state
+
+WRITTEN = "url.written"  # full key -> the text this session last put in the URL for it
+KEPT = "url.kept"  # full key -> its last value, for when the page is drawn again after a visit elsewhere
+MAX_TEXT = 200
+
+
+class Bad(ValueError):
+    """A value that does not fit the widget: its message says what would."""
+
+
+def param_name(key: str) -> str:
+    """The query-string name of a widget key: 'latent.method' -> 'method', 'train.vae.beta' -> 'vae.beta'."""
+    return key.split(".", 1)[1] if "." in key else key
+
+
+def _show(raw: str) -> str:
+    clean = "".join(c for c in raw if c.isprintable() and c != "`")
+    return clean[:40] + ("…" if len(clean) > 40 else "")
+
+
+def _restore(where: Any, key: str, parse: Callable[[Any], Any]) -> bool:
+    """Put the value the widget should start from into session state; True if one was put there (the widget must
+    then be drawn without a default of its own)."""
+    state, name = st.session_state, param_name(key)
+    written = state.setdefault(WRITTEN, {})
+    raw = st.query_params.get(name)
+    if raw is not None and raw != written.get(key):
+        written[key] = raw  # considered once: a bad value is not reported again on every rerun
+        try:
+            state[key] = parse(raw)
+            return True
+        except (Bad, ValueError, TypeError) as exc:
+            where.caption(f":material/link_off: Ignored `{name}={_show(raw)}` from the link: {exc}")
+    if key in state:
+        return False  # alive: the user's choice
+    kept = state.get(KEPT, {})
+    if key in kept:
+        try:
+            state[key] = parse(kept[key])
+            return True
+        except (Bad, ValueError, TypeError):
+            pass  # the options changed since (another run): the default applies
+    return False
+
+
+def forget(key: str) -> None:
+    """Forget a widget's value (live and remembered): it is drawn with its default next time."""
+    st.session_state.pop(key, None)
+    st.session_state.get(KEPT, {}).pop(key, None)
+
+
+def _publish(key: str, value: Any, text: str) -> None:
+    st.session_state.setdefault(KEPT, {})[key] = value
+    st.session_state.setdefault(WRITTEN, {})[key] = text
+    if st.query_params.get(param_name(key)) != text:
+        st.query_params[param_name(key)] = text
+
+
+# -- parsers ---------------------------------------------------------------------------------------------------------
+def _option(options: Sequence[Any]) -> Callable[[Any], Any]:
+    by_text = {str(o): o for o in options}
+
+    def parse(raw: Any) -> Any:
+        if raw in options and not isinstance(raw, str):
+            return raw
+        if str(raw) in by_text:
+            return by_text[str(raw)]
+        few = ", ".join(list(by_text)[:8]) + (", …" if len(by_text) > 8 else "")
+        raise Bad(f"not one of the choices ({few}).")
+    return parse
+
+
+def _options(options: Sequence[Any]) -> Callable[[Any], list[Any]]:
+    one = _option(options)
+
+    def parse(raw: Any) -> list[Any]:
+        items = raw if isinstance(raw, list) else [p for p in str(raw).split(",") if p]
+        return list(dict.fromkeys(one(p) for p in items))
+    return parse
+
+
+def _number(lo: Any, hi: Any, integer: bool) -> Callable[[Any], float | int]:
+    def parse(raw: Any) -> float | int:
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise Bad("not a number.") from None
+        if not math.isfinite(value) or (integer and value != int(value)):
+            raise Bad("not a whole number." if integer else "not a finite number.")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise Bad(f"outside {lo:g} to {hi:g}." if lo is not None and hi is not None else "out of range.")
+        return int(value) if integer else value
+    return parse
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if str(raw).lower() in {"1", "true", "yes", "on"}:
+        return True
+    if str(raw).lower() in {"0", "false", "no", "off"}:
+        return False
+    raise Bad("not 1 or 0.")
+
+
+def _text(max_chars: int | None) -> Callable[[Any], str]:
+    top = min(max_chars or MAX_TEXT, MAX_TEXT)
+
+    def parse(raw: Any) -> str:
+        text = str(raw)
+        if len(text) > top or not all(c.isprintable() for c in text):
+            raise Bad(f"not a line of at most {top} printable characters.")
+        return text
+    return parse
+
+
+# -- widgets ---------------------------------------------------------------------------------------------------------
+def selectbox(where: Any, label: str, options: Sequence[Any], *, key: str, index: int = 0, **kw: Any) -> Any:
+    options = list(options)
+    if _restore(where, key, _option(options)):
+        value = where.selectbox(label, options, key=key, **kw)
+    else:
+        value = where.selectbox(label, options, index=index, key=key, **kw)
+    _publish(key, value, str(value))
+    return value
+
+
+def radio(where: Any, label: str, options: Sequence[Any], *, key: str, index: int = 0, **kw: Any) -> Any:
+    options = list(options)
+    if _restore(where, key, _option(options)):
+        value = where.radio(label, options, key=key, **kw)
+    else:
+        value = where.radio(label, options, index=index, key=key, **kw)
+    _publish(key, value, str(value))
+    return value
+
+
+def multiselect(where: Any, label: str, options: Sequence[Any], *, key: str, default: Sequence[Any] | None = None,
+                **kw: Any) -> list[Any]:
+    options = list(options)
+    if _restore(where, key, _options(options)):
+        value = where.multiselect(label, options, key=key, **kw)
+    else:
+        value = where.multiselect(label, options, default=default, key=key, **kw)
+    _publish(key, value, ",".join(map(str, value)))
+    return value
+
+
+def _numeric(kind: str, where: Any, label: str, min_value: Any, max_value: Any, value: Any, step: Any, key: str,
+             **kw: Any) -> Any:
+    integer = all(isinstance(v, int) and not isinstance(v, bool) for v in (min_value, max_value, value, step)
+                  if v is not None)
+    widget = getattr(where, kind)
+    if _restore(where, key, _number(min_value, max_value, integer)):
+        out = widget(label, min_value=min_value, max_value=max_value, step=step, key=key, **kw)
+    else:
+        out = widget(label, min_value=min_value, max_value=max_value, value=value, step=step, key=key, **kw)
+    _publish(key, out, f"{out:g}" if isinstance(out, float) else str(out))
+    return out
+
+
+def slider(where: Any, label: str, min_value: Any, max_value: Any, value: Any = None, step: Any = None, *,
+           key: str, **kw: Any) -> Any:
+    return _numeric("slider", where, label, min_value, max_value, min_value if value is None else value, step,
+                    key, **kw)
+
+
+def number_input(where: Any, label: str, min_value: Any = None, max_value: Any = None, value: Any = None,
+                 step: Any = None, *, key: str, **kw: Any) -> Any:
+    return _numeric("number_input", where, label, min_value, max_value, value, step, key, **kw)
+
+
+def toggle(where: Any, label: str, *, key: str, value: bool = False, **kw: Any) -> bool:
+    if _restore(where, key, _bool):
+        out = where.toggle(label, key=key, **kw)
+    else:
+        out = where.toggle(label, value=value, key=key, **kw)
+    _publish(key, out, "1" if out else "0")
+    return out
+
+
+def checkbox(where: Any, label: str, *, key: str, value: bool = False, **kw: Any) -> bool:
+    if _restore(where, key, _bool):
+        out = where.checkbox(label, key=key, **kw)
+    else:
+        out = where.checkbox(label, value=value, key=key, **kw)
+    _publish(key, out, "1" if out else "0")
+    return out
+
+
+def text_input(where: Any, label: str, *, key: str, value: str = "", max_chars: int | None = None,
+               **kw: Any) -> str:
+    if _restore(where, key, _text(max_chars)):
+        out = where.text_input(label, key=key, max_chars=max_chars, **kw)
+    else:
+        out = where.text_input(label, value=value, key=key, max_chars=max_chars, **kw)
+    _publish(key, out, out)
+    return out
+
+
+# -- what every page carries: the run it looks at and the data for new runs ---------------------------------------
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
+UPLOAD = re.compile(r"upload:([0-9a-f]{8,64})/([A-Za-z0-9._ -]{1,120})")
+
+
+def encode_data(source: str, params: dict[str, Any]) -> str:
+    """'moons:n=500,noise=0.1'; an upload is 'upload:<digest>/<name>' (never a server path)."""
+    path = Path(source)
+    uploads = download.cache_dir() / "uploads"
+    if source not in DATASETS and path.parent.parent == uploads:
+        source = f"upload:{path.parent.name}/{path.name}"
+    return source + (":" + ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                    for k, v in sorted(params.items())) if params else "")
+
+
+def decode_data(raw: str) -> tuple[str, dict[str, Any]]:
+    """The inverse of `encode_data`, checking every part: a registry name with its own parameters within their
+    bounds, or a file in this server's uploads folder. Raises Bad with what would fit."""
+    name, _, rest = raw.partition(":") if not raw.startswith("upload:") else (raw, "", "")
+    match = UPLOAD.fullmatch(name)
+    if match:
+        path = download.cache_dir() / "uploads" / match[1] / match[2]
+        if not path.is_file():
+            raise Bad("that uploaded file is not on this server (upload it again on the Data page).")
+        return str(path), {}
+    if name not in DATASETS:
+        raise Bad(f"no dataset of that name (one of {', '.join(DATASETS)}).")
+    specs = {p.name: p for p in DATASETS[name].params}
+    params: dict[str, Any] = {}
+    for part in filter(None, rest.split(",")):
+        key, _, value = part.partition("=")
+        if key not in specs:
+            raise Bad(f"{name} has no parameter {_show(key)!r}.")
+        spec = specs[key]
+        params[key] = _number(spec.min, spec.max, isinstance(spec.default, int))(value)
+    return name, params
+
+
+def _external(name: str) -> str | None:
+    """The URL's value for a carried name when it did not come from this session (a reload or a link)."""
+    raw = st.query_params.get(name)
+    written = st.session_state.setdefault(WRITTEN, {})
+    if raw is None or raw == written.get(f"@{name}"):
+        return None
+    written[f"@{name}"] = raw
+    return raw
+
+
+def sync_run_and_data() -> None:
+    """Apply a link's `run` and `data` (a bad one: a note, and the session's own stay), then write the session's
+    current run and data back, so the URL of every page names what it shows."""
+    raw = _external("run")
+    if raw is not None:
+        try:
+            found = RUN_ID.fullmatch(raw) is not None and state.select_run(raw) is not None
+        except InputError as exc:
+            found, why = False, str(exc)
+        else:
+            why = "there is no run with that id on this server."
+        if not found:
+            st.caption(f":material/link_off: Ignored `run={_show(raw)}` from the link: {why}")
+    raw = _external("data")
+    if raw is not None:
+        try:
+            state.set_dataset(*decode_data(raw))
+        except (Bad, InputError) as exc:
+            st.caption(f":material/link_off: Ignored `data={_show(raw)}` from the link: {exc}")
+    for name, text in carried().items():
+        st.session_state[WRITTEN][f"@{name}"] = text
+        if st.query_params.get(name) != text:
+            st.query_params[name] = text
+
+
+def carried() -> dict[str, str]:
+    """The query parameters every link to another page keeps: the current run and the data for new runs."""
+    out = {"data": encode_data(*st.session_state.get("state.data", state.DEFAULT_DATA))}
+    run_id = st.session_state.get("state.current_run")
+    if run_id:
+        out["run"] = run_id
+    return out
