@@ -13,7 +13,7 @@ import streamlit as st
 
 from aeviz import catalog
 from aeviz.runs import Run
-from aeviz.ui import state
+from aeviz.ui import state, url
 
 
 def _options() -> tuple[list[str], dict[str, str]]:
@@ -44,6 +44,7 @@ def run_picker(page: str, where: Any = st, label: str = "Run") -> Run | None:
                     format_func=labels.get, on_change=_pick, args=(key,),
                     placeholder=f"Pick one of {len(ids)} runs",
                     help="title · variant · code size · its key settings · data · epochs done/planned · status")
+    url.publish_carried()
     return state.current_run()
 
 

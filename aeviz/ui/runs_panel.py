@@ -71,9 +71,10 @@ def _rename(row: dict[str, Any]) -> None:
     """Title and note, editable by whoever may change the run (kept in its config.json)."""
     with st.form(key=f"train.runs.meta.{row['id']}", border=False):
         c1, c2, c3 = st.columns([2, 3, 1], vertical_alignment="bottom")
-        title = c1.text_input("Title", value=row["title"], max_chars=runs.MAX_TITLE)
-        note = c2.text_input("Note: what to show with it", value=row["note"], max_chars=runs.MAX_NOTE)
-        if c3.form_submit_button("Save", icon=":material/edit:", width="stretch"):
+        title = c1.text_input("Title", value=row["title"], max_chars=runs.MAX_TITLE, key="train.runs.title")
+        note = c2.text_input("Note: what to show with it", value=row["note"], max_chars=runs.MAX_NOTE,
+                             key="train.runs.note")
+        if c3.form_submit_button("Save", icon=":material/edit:", width="stretch", key="train.runs.rename"):
             try:
                 state.retitle(row["id"], title, note)
             except (InputError, OSError) as exc:

@@ -286,14 +286,21 @@ def sync_run_and_data() -> None:
             why = "there is no run with that id on this server."
         if not found:
             st.caption(f":material/link_off: Ignored `run={_show(raw)}` from the link: {why}")
+            del st.query_params["run"]
     raw = _external("data")
     if raw is not None:
         try:
             state.set_dataset(*decode_data(raw))
         except (Bad, InputError) as exc:
             st.caption(f":material/link_off: Ignored `data={_show(raw)}` from the link: {exc}")
+    publish_carried()
+
+
+def publish_carried() -> None:
+    """Write the session's current run and data into the URL (after a page changes either)."""
+    written = st.session_state.setdefault(WRITTEN, {})
     for name, text in carried().items():
-        st.session_state[WRITTEN][f"@{name}"] = text
+        written[f"@{name}"] = text
         if st.query_params.get(name) != text:
             st.query_params[name] = text
 
