@@ -39,8 +39,12 @@ job = state.job_for(run)
 owner, admin = state.session_owner(), access.is_admin()
 mine = [j for j in state.job_manager().active_jobs(owner)]
 busy = bool(mine) and not admin  # a visitor trains one run at a time; the admin may queue several
+# Once there is a run, it comes first (its live view in sight on a projector) and the form for the next one below.
+shown_box = st.container() if run is not None else None
+if run is not None:
+    st.subheader("Train a new run", divider="gray")
 
-pick, named, go = st.columns([3, 2, 1.2], vertical_alignment="bottom")
+pick, named, go = st.columns([2.6, 1.6, 1.5], vertical_alignment="bottom")
 name = url.selectbox(pick, "Variant", list(MODELS), key="train.model",
                      format_func=lambda n: f"{n}: {MODELS[n].summary}")
 title = url.text_input(named, "Title (optional)", key="train.title", max_chars=MAX_TITLE,
@@ -85,11 +89,12 @@ if start and problem is None and not busy:
         state.job_manager().submit(new, data, train_config.epochs, owner, state.runs_dir() / new.id, admin=admin)
         st.rerun()
 
-shown = run_picker("train", label="Showing")
-if shown is None:
-    live.intro(data)
-else:
-    live.show(shown, state.job_for(shown))
+with shown_box or st.container():
+    shown = run_picker("train", label="Showing")
+    if shown is None:
+        live.intro(data)
+    else:
+        live.show(shown, state.job_for(shown))
 
 st.divider()
 with st.container(key="train.runs"), st.expander("Saved runs: rename, download, delete or import",

@@ -81,6 +81,7 @@ def may_change(run_owner: str) -> bool:
 def write_cookies() -> None:
     """Send pending cookies to the browser (once). Values are our own hex tokens or the admin's token, which was
     checked to equal the server's; quotes and semicolons cannot occur in either."""
+    visitor_token()  # a first visit makes its token now, so the cookie goes out with this page
     note = st.session_state.pop("access.note", None)
     if note:
         st.caption(note)

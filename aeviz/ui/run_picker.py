@@ -19,7 +19,8 @@ from aeviz.ui import state, url
 def _options() -> tuple[list[str], dict[str, str]]:
     rows = [r for r in state.visible_runs() if not r["error"]]
     labels = {r["id"]: catalog.label(r, r["status"]) for r in rows}
-    for run in state.session_runs().values():  # runs of this session that are not saved (yet)
+    unsaved = [*state.session_runs().values(), *(j.run for j in state.job_manager().active_jobs(state.session_owner()))]
+    for run in unsaved:  # this visitor's runs that have no saved epoch yet (this tab's, or one before a reload)
         labels.setdefault(run.id, catalog.label(catalog.row_of_run(run)))
     current = state.current_run()
     if current is not None and current.id not in labels:
