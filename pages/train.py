@@ -12,7 +12,7 @@ from aeviz.errors import InputError
 from aeviz.models import MODELS
 from aeviz.runs import MAX_TITLE, Run
 from aeviz.training_config import TrainConfig
-from aeviz.ui import access, forms, live, state, url
+from aeviz.ui import access, finished_view, forms, live, state, url
 from aeviz.ui.layout import page_header
 from aeviz.ui.run_picker import run_picker
 from aeviz.ui.runs_panel import runs_panel
@@ -72,7 +72,7 @@ except InputError as exc:
     problem = str(exc)
     st.error(problem, icon=":material/error:")
 else:
-    live.warn_overcomplete(model_config.latent_dim, data)
+    finished_view.warn_overcomplete(model_config.latent_dim, data)
 busy_help = (f"Your run {mine[0].run.title or mine[0].run.id} is training: pause or stop it first (one run per "
              "person at a time, so everyone gets a turn)." if busy else "")
 start = go.button("Training…" if busy else "Start training", type="primary", icon=":material/play_arrow:",

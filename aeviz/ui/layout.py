@@ -39,7 +39,7 @@ def page_header(title: str, concept: str, try_this: str, formula: str | None = N
         with st.expander("Notes", icon=":material/notes:") if show.present else st.container():
             st.markdown(concept)
             if formula and show.shows("formula"):
-                st.latex(formula)
+                st.container(key="formula").latex(formula)  # present.py shrinks it to fit a narrow column
             if show.shows("hints"):
                 st.info(f"**Try this:** {try_this}", icon=":material/lightbulb:")
 
@@ -61,7 +61,7 @@ def sidebar() -> None:
             st.markdown("**Run:** none yet. Train one on the *Train* page, or pick a saved one.")
         else:
             # While its job is active the run line refreshes itself (rarely while it waits in the queue).
-            every = None if job is None or not job.active else (5.0 if job.state == "queued" else 2.0)
+            every = None if job is None or not job.active else 5.0  # the live view itself shows the details
             st.fragment(run_every=every)(_run_line)()
         st.markdown(f"**Device:** {', '.join(devices.available())}")
         who = ("the **admin**: you can change every run" if admin

@@ -1,0 +1,124 @@
+"""The pictures both training panels draw: the reconstruction strip, the loss chart and the latent probe.
+
+Each is built once per change for every tab that shows it (`st.cache_resource` keyed by the run and a fingerprint
+of what changed): a room of tabs watching one run costs one build per update, not one per tab per second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+
+from aeviz import plots
+
+STRIP_SCALE = 3  # 28 px digits drawn at 84 px: readable on a projector
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+
+
+def duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+
+
+
+def strip(inputs: np.ndarray | None, outputs: np.ndarray | None, is_image: bool, when: str,
+           noisy: np.ndarray | None = None, noise_spec: tuple[str, float] | None = None) -> None:
+    """Validation images over their reconstructions; for a denoising model the noisy inputs it is fed between."""
+    if not is_image or inputs is None or not len(inputs):
+        return
+    rows = [inputs] + ([noisy] if noisy is not None else []) + ([outputs] if outputs is not None else [])
+    if noisy is not None:
+        caption = (f"top: clean validation images · middle: what the model is fed ({noise_spec[0]} noise, level "
+                   f"{noise_spec[1]:g}) · bottom: its reconstruction of the noisy input ({when})")
+    else:
+        caption = f"top: validation images · bottom: their reconstructions ({when})"
+    stack = np.concatenate(rows)
+    st.image(_strip_png(fingerprint(stack), stack, len(inputs)), caption=caption)
+
+
+def fingerprint(array: np.ndarray) -> str:
+    return hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=8).hexdigest()
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _strip_png(fingerprint: str, _stack: np.ndarray, cols: int) -> bytes:
+    """The strip as PNG bytes, encoded once per picture for every tab that shows it (the live view redraws every
+    second or two, the reconstructions change a few times an epoch)."""
+    buf = io.BytesIO()
+    Image.fromarray(plots.tile(_stack, cols=cols, pad=2, scale=STRIP_SCALE)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def loss_chart(points: list[dict[str, float]], history: list[dict[str, Any]], run_id: str) -> None:
+    if not points and not history:
+        st.caption("The loss curve appears after the first logged steps.")
+        return
+    last = points[-1]["epoch"] if points else 0.0
+    fig = loss_figure(run_id, len(points), last, len(history), _thin(points), history)
+    st.plotly_chart(fig, key="train.live.loss", config=CHART_CONFIG)
+
+
+MAX_DRAWN_POINTS = 400  # a chart a few hundred pixels wide shows no more; thousands cost every tab every redraw
+
+
+def _thin(points: list[dict[str, float]], most: int = MAX_DRAWN_POINTS) -> list[dict[str, float]]:
+    """At most `most` points: consecutive points averaged in equal groups, the last point kept as it is."""
+    if len(points) <= most:
+        return points
+    edges = np.linspace(0, len(points) - 1, most).astype(int)
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        group = points[lo:hi]
+        keys = set.intersection(*(set(p) for p in group))
+        out.append({k: float(np.mean([p[k] for p in group])) for k in keys})
+    return out + [points[-1]]
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def loss_figure(run_id: str, n_points: int, last: float, n_epochs: int, _points: list[dict[str, float]],
+                _history: list[dict[str, Any]]) -> go.Figure:
+    """The loss chart, built once per new point for every tab watching the run."""
+    fig = plots.loss_curves(_distinct_parts(_points), _history)
+    fig.update_layout(uirevision=run_id)  # keep the user's zoom while the data updates
+    fig.update_yaxes(dtick="D2", tickformat="~g")  # log axis labelled 1, 2, 5, 10, 20...: no crowded digits
+    return fig
+
+
+def _distinct_parts(points: list[dict[str, float]]) -> list[dict[str, float]]:
+    """Drop a loss part that equals the total everywhere (a plain AE's recon): it would hide under the total."""
+    same = [k for k in plots.PART_COLOURS if k != "loss" and points and all(
+        k in p and math.isclose(p[k], p.get("loss", math.nan), rel_tol=1e-9) for p in points)]
+    return [{k: v for k, v in p.items() if k not in same} for p in points] if same else points
+
+
+def latent_chart(xy: np.ndarray | None, labels: np.ndarray | None, classes: tuple[str, ...] | None,
+                  latent_dim: int, epoch: int, run_id: str) -> None:
+    if xy is None:
+        st.caption("The latent plot appears once training starts.")
+        return
+    fig = latent_figure(run_id, epoch, latent_dim, fingerprint(xy), xy, labels, classes)
+    st.plotly_chart(fig, key="train.live.latent", config=CHART_CONFIG)
+    st.caption(f"{len(xy):,} validation samples, coloured by label: watch the clusters form.")
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def latent_figure(run_id: str, epoch: int, latent_dim: int, fingerprint: str, _xy: np.ndarray,
+                  _labels: np.ndarray | None, _classes: tuple[str, ...] | None) -> go.Figure:
+    """The latent scatter, built once per probe (the codes change once an epoch, the live view redraws every
+    second, and building a 1,000-point figure costs ~70 ms of the training thread's CPU). Keyed by the codes'
+    fingerprint, since the end of a run re-encodes the probe with the best epoch's weights."""
+    raw = latent_dim <= 2  # 1-D and 2-D codes are drawn as they are
+    how = f"the {latent_dim}-D code itself" if raw else f"PCA of the {latent_dim}-D code"
+    fig = plots.latent_scatter(_xy, _labels, _classes, title=f"Latent space at epoch {epoch}: {how}",
+                               axis_titles=("z1", "z2") if raw else ("PC 1", "PC 2"))
+    fig.update_layout(uirevision=run_id, dragmode="pan", legend=dict(title="class"))
+    return fig
