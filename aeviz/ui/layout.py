@@ -55,6 +55,7 @@ def sidebar() -> None:
         st.markdown("## :material/science: aeviz")
         for script, label, icon in NAV:
             st.page_link(script, label=label, icon=icon, query_params=links)
+        url.copy_link_button()
         st.divider()
         st.markdown(f"**Data:** {data.name} · {len(data.x):,} samples · shape {data.shape}")
         if run is None:

@@ -312,3 +312,33 @@ def carried() -> dict[str, str]:
     if run_id:
         out["run"] = run_id
     return out
+
+
+_COPY = """<button class="aeviz-copy" title="Copy the address of this view: a reload, a bookmark or another browser
+opens the same view">Copy link to this view</button>
+<style>.aeviz-copy { width: 100%; padding: 0.4rem 0.75rem; border: 1px solid rgba(49, 51, 63, 0.2);
+border-radius: 0.5rem; background: white; font: inherit; cursor: pointer; }
+.aeviz-copy:hover { border-color: #1f77b4; color: #1f77b4; }</style>
+<script>
+if (!window.aevizCopy) {  // one listener for every rerun's button
+  window.aevizCopy = true;
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest(".aeviz-copy");
+    if (!button) return;
+    const link = window.location.href;
+    const done = () => { button.textContent = "Link copied"; setTimeout(() => {
+      button.textContent = "Copy link to this view"; }, 2000); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(link).then(done, () => window.prompt("Copy this link:", link));
+    } else {
+      window.prompt("Copy this link:", link);  // plain http on a classroom network: no clipboard API
+    }
+  });
+}
+</script>"""
+
+
+def copy_link_button() -> None:
+    """A button that copies the page's current address (every widget, the run and the data are in it). Without a
+    clipboard (a plain-http classroom server), it shows the link to copy by hand."""
+    st.html(_COPY, unsafe_allow_javascript=True)
