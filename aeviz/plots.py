@@ -10,15 +10,27 @@ from typing import Sequence
 import numpy as np
 import plotly.colors as pc
 import plotly.graph_objects as go
+import plotly.io as pio
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
            "#31a354", "#756bb1"]
 PART_COLOURS = {"loss": "#111111", "recon": "#1f77b4", "kl": "#d62728", "sparsity": "#2ca02c",
                 "contractive": "#9467bd"}
-LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), height=320)
+# Every figure's template: Plotly's white theme, the title in a row of its own under the mode bar (which Plotly draws
+# over the figure's top-right corner, where a long title would run under it), and a mode bar without the buttons that
+# crowd it onto two rows in a narrow column (zoom in/out and autoscale: the zoom box and reset do the same).
+TITLE_BELOW_TOOLBAR = 34  # px from the figure's top: the mode bar is 28 px tall, a title's box reaches above its text
+TEMPLATE = go.layout.Template(pio.templates["plotly_white"])
+TEMPLATE.layout.title.update(yref="container", y=1, yanchor="top", pad=dict(t=TITLE_BELOW_TOOLBAR))
+TEMPLATE.layout.modebar.remove = ["zoomin", "zoomout", "autoscale"]
+LAYOUT = dict(template=TEMPLATE, margin=dict(l=10, r=10, t=TITLE_BELOW_TOOLBAR + 30, b=10), height=320)
 # A horizontal legend above the plot's top-right corner: below the plot it can collide with rotated tick labels.
 LEGEND_TOP = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1)
+# A horizontal legend at the figure's bottom edge, under the axis title: Plotly grows the bottom margin to fit it, so it
+# meets neither the tick labels, the axis title nor the chart's title, at any size of text (LEGEND_TOP meets a long
+# title in a narrow column; `y=-0.25` meets the axis title when the text is large).
+LEGEND_BELOW = dict(orientation="h", yref="container", yanchor="bottom", y=0, xanchor="left", x=0)
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

@@ -4,8 +4,9 @@ Both are read from the URL (`st.query_params`), so a teacher can share a link th
 needs it. The CSS injected here is this module's own constant text: nothing from the URL ever reaches HTML. A bad
 value is ignored and named in one small caption (as code, shortened), never raised.
 
-The base CSS (always on) keeps a 1024x768 screen readable: metric labels wrap instead of ending in "...", a wide
-formula scrolls instead of being cut off, and the page starts higher so the live training view is above the fold.
+The base CSS (always on) keeps a 1024x768 screen readable: metric labels and button labels wrap instead of ending in
+"...", a page's formula shrinks to fit its column (and scrolls if it still cannot), and the page starts higher.
+Chart titles clear of Plotly's mode bar are `aeviz.plots.TEMPLATE`'s work, for every figure.
 """
 
 from __future__ import annotations
@@ -97,18 +98,24 @@ BASE_CSS = """
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 3rem; }
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *, [data-testid="stMetricValue"],
 [data-testid="stMetricValue"] * { white-space: normal !important; overflow: visible !important;
-  text-overflow: clip !important; overflow-wrap: anywhere; }
-.katex-display { overflow-x: auto; overflow-y: hidden; padding: 0.1em 0; }
+  text-overflow: clip !important; overflow-wrap: break-word; hyphens: auto; }
+button [data-testid="stMarkdownContainer"] p { white-space: normal; overflow: visible; text-overflow: clip; }
+.st-key-formula { container-type: inline-size; }
+.st-key-formula .katex-display > .katex { font-size: clamp(0.8em, 2.4cqi, 1.21em); }
+.katex-display { overflow-x: auto; overflow-y: hidden; padding: 0.1em 0.3em; }
 """
 # Presenter mode: everything sized in rem grows with the root (body text 16 -> 20 px); Plotly draws its text in px,
 # so its text is set here and in Plotly's own measuring box (#js-plotly-tester), which lays out titles and margins.
 PRESENT_CSS = """
 html { font-size: 20px; }
 [data-testid="stMarkdownContainer"] :is(p, li) { font-size: max(20px, 1em); }
-[data-testid="stMetricValue"] { font-size: 1.8rem; }
+[data-testid="stMetricValue"] { font-size: 1.6rem; }
+[data-testid="stVerticalBlock"] { gap: 0.6rem; }  /* the root grew 25 %: keep the live view on one screen */
 .js-plotly-plot .main-svg text, #js-plotly-tester text { font-size: 16px !important; }
-.js-plotly-plot .main-svg text.gtitle, #js-plotly-tester text.gtitle { font-size: 20px !important; }
-[data-testid="stImage"] img { image-rendering: pixelated; }
+.js-plotly-plot .main-svg text.gtitle, #js-plotly-tester text.gtitle { font-size: 19px !important; }
+.js-plotly-plot .modebar { font-size: 16px; }  /* its height follows the font: keep it clear of the title */
+[data-testid="stImage"] img { width: 100% !important; height: auto !important; max-height: 50vh; object-fit: contain;
+  image-rendering: pixelated; }
 """
 HIDE_CSS = {
     "settings": ".st-key-train-settings { display: none !important; }",
