@@ -50,12 +50,17 @@ def sidebar() -> None:
     data = state.current_dataset()
     run = state.current_run()
     job = state.job_for(run)
-    links = url.carried()
+    links = url.links()
     with st.sidebar:
         st.markdown("## :material/science: aeviz")
         for script, label, icon in NAV:
             st.page_link(script, label=label, icon=icon, query_params=links)
         url.copy_link_button()
+        on = present.settings().present
+        toggle = f"layout.present.{int(on)}"  # a new widget when a link switches the mode
+        st.toggle("Presenter mode", value=on, key=toggle, on_change=_present, args=(toggle,),
+                  help="projector layout: larger text and charts, explanations folded under Notes, sidebar closed "
+                       "(the link keeps it: ?present=1; ?hide= also takes " + ", ".join(present.HIDE) + ")")
         st.divider()
         st.markdown(f"**Data:** {data.name} · {len(data.x):,} samples · shape {data.shape}")
         if run is None:
@@ -69,6 +74,13 @@ def sidebar() -> None:
                else "a visitor: you can change your own runs; the others are read-only")
         st.caption(f"You are {who}. Runs are saved in `{state.runs_dir().name}/`.")
         access.write_cookies()
+
+
+def _present(toggle: str) -> None:
+    if st.session_state.get(toggle):
+        st.query_params["present"] = "1"
+    elif "present" in st.query_params:
+        del st.query_params["present"]
 
 
 def _run_line() -> None:

@@ -24,7 +24,7 @@ import streamlit as st
 from aeviz.data import DATASETS
 from aeviz.errors import InputError
 from aeviz.loaders import download
-from aeviz.ui import state
+from aeviz.ui import present, state
 
 WRITTEN = "url.written"  # full key -> the text this session last put in the URL for it
 KEPT = "url.kept"  # full key -> its last value, for when the page is drawn again after a visit elsewhere
@@ -312,6 +312,11 @@ def carried() -> dict[str, str]:
     if run_id:
         out["run"] = run_id
     return out
+
+
+def links() -> dict[str, str]:
+    """What a link to another page of the app keeps: the run, the data, presenter mode and the hidden parts."""
+    return {**carried(), **present.carried()}
 
 
 _COPY = """<button class="aeviz-copy" title="Copy the address of this view: a reload, a bookmark or another browser
