@@ -209,7 +209,7 @@ def _overlay_histogram(in_err: np.ndarray, out_err: np.ndarray, label: str) -> g
                      go.Histogram(x=b, xbins=bins, name=label, marker_color=OUT_COLOUR, opacity=0.65)])
     vals, text = plots.log_ticks(lo, hi)
     fig.update_layout(barmode="overlay", title="Reconstruction errors", xaxis_title="MSE per value (log scale)",
-                      yaxis_title="samples", legend=plots.LEGEND_TOP, **plots.LAYOUT)
+                      yaxis_title="samples", legend=plots.LEGEND_BELOW, **plots.LAYOUT)
     fig.update_xaxes(tickvals=vals, ticktext=text)
     return fig
 
@@ -221,7 +221,7 @@ def _overlay_codes(z_in: np.ndarray, z_out: np.ndarray, label: str) -> go.Figure
                      go.Scattergl(x=xy_out[:, 0], y=xy_out[:, 1], mode="markers", name=label,
                                   marker=dict(color=OUT_COLOUR, size=4, opacity=0.45, symbol="x"))])
     fig.update_layout(title="Where their codes land", xaxis_title=titles[0], yaxis_title=titles[1],
-                      legend={**plots.LEGEND_TOP, "itemsizing": "constant"}, **plots.LAYOUT)
+                      legend={**plots.LEGEND_BELOW, "itemsizing": "constant"}, **plots.LAYOUT)
     return fig
 
 

@@ -132,8 +132,8 @@ def inspect_one(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray, options: 
     c = st.columns([1, 1, 1, 1.6])
     for col, name, img in zip(c, ("Original", "Noisy input", "Reconstruction"), (clean, noisy, rec)):
         col.image(plots.tile(img[pick:pick + 1], pad=0, scale=scale), caption=name)
-    c[3].plotly_chart(plots.heatmap(err, f"Squared error per pixel (mean {err.mean():.4f})"),
-                      key="recon.heatmap")
+    c[3].plotly_chart(plots.heatmap(err, "Error per pixel"), key="recon.heatmap")
+    c[3].caption(f"Squared error of each pixel; mean {err.mean():.4f}.")
 
 
 def vector_view(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray) -> None:
@@ -168,7 +168,7 @@ def robustness(run: Run, x: np.ndarray, kind: str) -> None:
     # at level 0 the input is the clean image (PSNR capped at 100 dB): leave that point out, it would flatten the rest
     series["noisy input, no model"] = [None if v >= 100 else v for v in curve.noisy_psnr]
     fig = plots.curves(curve.levels, series, f"Robustness to {kind} noise", f"{kind} noise level",
-                       "PSNR against the clean input (dB)")
+                       "PSNR (dB)")
     fig.update_traces(line=dict(dash="dash", color="#7f7f7f"), selector=dict(name="noisy input, no model"))
     st.plotly_chart(fig, key="recon.curve")
     st.caption("Higher is better. Where a line sits above the grey dashed one, the model removes noise; where it "

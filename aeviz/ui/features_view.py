@@ -56,8 +56,8 @@ def show_table(frame: pd.DataFrame) -> None:
     column = url.selectbox(right, "Bar chart of", list(frame.columns), key=f"{PAGE}.column",
                              index=list(frame.columns).index(COLUMNS["ablation_mse"][0]))
     ranked = frame[column].sort_values(ascending=False)
-    right.plotly_chart(plots.bars(list(ranked.index), ranked.to_numpy(), f"{column} per dimension, largest first",
-                                  column), key=f"{PAGE}.bars")
+    right.plotly_chart(plots.bars(list(ranked.index), ranked.to_numpy(), column, column), key=f"{PAGE}.bars")
+    right.caption(f"{column} of each latent dimension, largest first.")
     right.caption(f"Largest {column}: **{ranked.index[0]}** ({ranked.iloc[0]:.4g}); smallest: "
                   f"**{ranked.index[-1]}** ({ranked.iloc[-1]:.4g}).")
 
@@ -142,8 +142,8 @@ def show_saliency(run: Run, data: Dataset, codes: Codes, dim: int) -> None:
     sal = _saliency(run.id, run.revision, which, rows, run, x)
     title = "reconstruction error" if which is None else plots.dim_name(dim)
     if data.is_image:
-        c2.plotly_chart(plots.heatmap(sal.mean(0), f"|∂ {title} / ∂ pixel|, mean of {len(x)} images"),
-                        key=f"{PAGE}.saliency")
+        c2.plotly_chart(plots.heatmap(sal.mean(0), f"|∂ {title} / ∂ pixel|"), key=f"{PAGE}.saliency")
+        c2.caption(f"Mean over {len(x)} images: bright pixels change the {title} most.")
     else:
         c2.plotly_chart(plots.bars([f"x{i}" for i in range(sal.size)], sal.ravel(), f"|∂ {title} / ∂ input|"),
                         key=f"{PAGE}.saliency")

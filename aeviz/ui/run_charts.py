@@ -107,7 +107,9 @@ def latent_chart(xy: np.ndarray | None, labels: np.ndarray | None, classes: tupl
         return
     fig = latent_figure(run_id, epoch, latent_dim, fingerprint(xy), xy, labels, classes)
     st.plotly_chart(fig, key="train.live.latent", config=CHART_CONFIG)
-    st.caption(f"{len(xy):,} validation samples, coloured by label: watch the clusters form.")
+    how = f"the {latent_dim}-D code itself" if latent_dim <= 2 else f"PCA of the {latent_dim}-D code"
+    st.caption(f"{len(xy):,} validation samples at epoch {epoch}, {how}, coloured by label: watch the clusters "
+               "form.")
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -117,8 +119,8 @@ def latent_figure(run_id: str, epoch: int, latent_dim: int, fingerprint: str, _x
     second, and building a 1,000-point figure costs ~70 ms of the training thread's CPU). Keyed by the codes'
     fingerprint, since the end of a run re-encodes the probe with the best epoch's weights."""
     raw = latent_dim <= 2  # 1-D and 2-D codes are drawn as they are
-    how = f"the {latent_dim}-D code itself" if raw else f"PCA of the {latent_dim}-D code"
-    fig = plots.latent_scatter(_xy, _labels, _classes, title=f"Latent space at epoch {epoch}: {how}",
+    fig = plots.latent_scatter(_xy, _labels, _classes, title=f"Codes at epoch {epoch}",
                                axis_titles=("z1", "z2") if raw else ("PC 1", "PC 2"))
-    fig.update_layout(uirevision=run_id, dragmode="pan", legend=dict(title="class"))
+    # As tall as the loss chart beside it: the live view fits a 768-pixel projector in presenter mode.
+    fig.update_layout(uirevision=run_id, dragmode="pan", legend=dict(title="class"), height=plots.LAYOUT["height"])
     return fig
