@@ -86,7 +86,7 @@ def test_the_scores_are_those_of_the_run_on_the_validation_split(run):
     noisy = corrupt(x_val, "gaussian", 0.3, seed=0)
     rec = reconstruct_all(run.model, noisy)
     whole = _scores(at)[4:]
-    assert whole[0] == ("PSNR noisy input", f"{metrics.psnr(x_val, noisy):.1f} dB", "")
+    assert whole[0] == ("noisy PSNR", f"{metrics.psnr(x_val, noisy):.1f} dB", "")
     assert whole[1][1] == f"{metrics.psnr(x_val, rec):.1f} dB"
     assert whole[3][1] == f"{metrics.ssim(x_val, rec):.3f}"
     assert [im for im in at.get("image")], "three rows of pictures and the close-up"

@@ -103,12 +103,12 @@ def comparable_runs(run: Run) -> list[Run]:
 def score_row(title: str, s: dict[str, Any]) -> None:
     c = st.columns([1.6, 1, 1, 1, 1])
     c[0].markdown(f"**{title}**")
-    c[1].metric("PSNR noisy input", f"{s['psnr_noisy']:.1f} dB", help="of the noisy input against the clean image")
-    c[2].metric("PSNR reconstruction", f"{s['psnr_rec']:.1f} dB", f"{s['psnr_rec'] - s['psnr_noisy']:+.1f} dB",
+    c[1].metric("noisy PSNR", f"{s['psnr_noisy']:.1f} dB", help="of the noisy input against the clean image")
+    c[2].metric("rebuilt PSNR", f"{s['psnr_rec']:.1f} dB", f"{s['psnr_rec'] - s['psnr_noisy']:+.1f} dB",
                 help="of the model's output against the clean image; the delta is the gain over the noisy input")
     if s["ssim_rec"] is not None:
-        c[3].metric("SSIM noisy input", f"{s['ssim_noisy']:.3f}", help="structural similarity, 1 = identical")
-        c[4].metric("SSIM reconstruction", f"{s['ssim_rec']:.3f}", f"{s['ssim_rec'] - s['ssim_noisy']:+.3f}")
+        c[3].metric("noisy SSIM", f"{s['ssim_noisy']:.3f}", help="structural similarity, 1 = identical")
+        c[4].metric("rebuilt SSIM", f"{s['ssim_rec']:.3f}", f"{s['ssim_rec'] - s['ssim_noisy']:+.3f}")
 
 
 def image_rows(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray, captions: list[str]) -> None:

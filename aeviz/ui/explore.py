@@ -48,9 +48,10 @@ def require_run(page: str) -> tuple[Run, Dataset]:
         st.stop()
     job = state.job_for(run)
     training = job is not None and job.active
-    note = f" · still training: these views show epoch {run.epoch} and follow it" if training else ""
-    st.caption(f"Run `{run.id}` · {run.describe()}{note}")
     if training:
+        st.caption(f"Run `{run.id}` is still training: these views show epoch {run.epoch} and follow it.")
+    elif 0 < run.best_epoch < run.epoch:
+        st.caption(f"These views use the weights of its best epoch ({run.best_epoch} of {run.epoch}).")
         st.fragment(run_every=FOLLOW_EVERY_S)(_follow)(run.id, run.revision)
     return run, data
 

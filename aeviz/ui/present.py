@@ -98,7 +98,7 @@ BASE_CSS = """
 [data-testid="stMainBlockContainer"] { padding-top: 2.5rem; padding-bottom: 3rem; }
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *, [data-testid="stMetricValue"],
 [data-testid="stMetricValue"] * { white-space: normal !important; overflow: visible !important;
-  text-overflow: clip !important; overflow-wrap: break-word; hyphens: auto; }
+  text-overflow: clip !important; overflow-wrap: normal; word-break: normal; }
 button [data-testid="stMarkdownContainer"] p { white-space: normal; overflow: visible; text-overflow: clip; }
 .st-key-formula { container-type: inline-size; }
 .st-key-formula .katex-display > .katex { font-size: clamp(0.8em, 2.4cqi, 1.21em); }
