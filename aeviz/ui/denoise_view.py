@@ -43,23 +43,23 @@ def run_label(run: Run) -> str:
 # -- controls ---------------------------------------------------------------------------------------------------------
 def controls(run: Run, classes: tuple[str, ...] | None) -> Settings:
     """Noise kind and level, which images, the seed. A denoising run starts on the noise it was trained with."""
-    cfg = run.model.config
-    trained_kind = getattr(cfg, "noise", None)
+    trained = run.model.training_noise()
+    trained_kind = trained[0] if trained else None
     kinds = list(noise.NOISES)
-    c = st.columns([2, 3, 3, 2, 1.4])
+    c = st.columns([2.2, 3, 1.4]) + st.columns([3, 2])  # two rows: they stay readable on a 1024-pixel screen
     kind = url.selectbox(c[0], "Noise", kinds, index=kinds.index(trained_kind) if trained_kind in kinds else 0,
                           key="recon.noise", help="; ".join(f"{k}: {s.help}" for k, s in noise.NOISES.items()))
     spec = noise.NOISES[kind]
-    start = getattr(cfg, "noise_level", spec.default) if kind == trained_kind else spec.default
+    start = trained[1] if trained and kind == trained_kind else spec.default
     level = url.slider(c[1], f"Level of {kind} noise", 0.0, spec.max_level, float(min(start, spec.max_level)),
                         step=spec.max_level / 50, key=f"recon.level.{kind}", help=spec.help)
     modes = list(lab.SAMPLE_MODES) if classes else ["random", "worst"]
-    mode = url.radio(c[2], "Show", modes, horizontal=True, key="recon.mode", format_func=lab.SAMPLE_MODES.get)
+    mode = url.radio(c[3], "Show", modes, horizontal=True, key="recon.mode", format_func=lab.SAMPLE_MODES.get)
     label = None
     if mode == "class" and classes:
-        label = url.selectbox(c[3], "Class", range(len(classes)), format_func=lambda i: classes[i], key="recon.class")
-    count = url.slider(c[3], "Images", 4, 16, 10, key="recon.count") if mode != "class" else 10
-    seed = int(url.number_input(c[4], "Seed", 0, 10_000, 0, step=1, key="recon.seed",
+        label = url.selectbox(c[4], "Class", range(len(classes)), format_func=lambda i: classes[i], key="recon.class")
+    count = url.slider(c[4], "Images", 4, 16, 10, key="recon.count") if mode != "class" else 10
+    seed = int(url.number_input(c[2], "Seed", 0, 10_000, 0, step=1, key="recon.seed",
                                  help="the same seed gives the same images and the same noise"))
     return Settings(kind, float(level), mode, label, int(count), seed)
 

@@ -32,11 +32,9 @@ class Codes:
 def require_run(page: str) -> tuple[Run, Dataset]:
     """The run picker and the current run with its data; with no run at all, an explanation and a link to Train,
     then st.stop(). A fresh browser is shown the newest saved run it may list, and told so."""
-    if state.current_run() is None:
-        newest = run_picker.newest_trained_id()
-        if newest is not None and state.select_run(newest) is not None:
-            st.caption(":material/history: Showing the newest saved run; pick another below.")
     run = run_picker.run_picker(page)
+    if run is not None and st.session_state.get("state.auto_run") == run.id:
+        st.caption(":material/history: Showing the newest saved run; pick another above.")
     if run is None:
         st.warning("There is no run to look at yet: this page needs a trained model.", icon=":material/info:")
         st.page_link("pages/train.py", label="Train a model first", icon=":material/model_training:")

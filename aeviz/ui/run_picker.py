@@ -47,8 +47,3 @@ def run_picker(page: str, where: Any = st, label: str = "Run") -> Run | None:
                     help="title · variant · code size · its key settings · data · epochs done/planned · status")
     url.publish_carried()
     return state.current_run()
-
-
-def newest_trained_id() -> str | None:
-    """The newest listed run with at least one finished epoch (what a fresh browser is shown first)."""
-    return next((r["id"] for r in state.visible_runs() if r["epoch"] > 0 and not r["error"]), None)

@@ -245,6 +245,11 @@ def adopt(path: Path) -> runs.Run:
     return run
 
 
+def newest_trained_id() -> str | None:
+    """The newest listed run with at least one finished epoch (what a fresh browser is shown first)."""
+    return next((r["id"] for r in visible_runs() if r["epoch"] > 0 and not r["error"]), None)
+
+
 def visible_runs() -> list[dict]:
     """The saved runs this visitor may list (theirs and the admin's; the admin sees all), with live job states."""
     me, admin = access.me(), access.is_admin()

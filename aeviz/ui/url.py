@@ -287,6 +287,11 @@ def sync_run_and_data() -> None:
         if not found:
             st.caption(f":material/link_off: Ignored `run={_show(raw)}` from the link: {why}")
             del st.query_params["run"]
+    if st.session_state.get("state.current_run") is None:  # a fresh browser: the newest run it may see
+        newest = state.newest_trained_id()
+        if newest is not None:
+            state.select_run(newest)
+            st.session_state["state.auto_run"] = newest
     raw = _external("data")
     if raw is not None:
         try:
