@@ -1,4 +1,4 @@
-"""The `aeviz` command line: train, evaluate, list datasets/models/runs, start the app.
+"""The `aeviz` command line: train, pack, evaluate, list datasets/models/runs, start the app.
 
 A contract scripts and teachers rely on: bad input of any kind prints one line on stderr and exits 2, never a
 traceback. `train` saves the run folder after every epoch, so an interrupted run keeps its last finished epoch.
@@ -12,14 +12,16 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
 from tqdm import tqdm
 
-from aeviz import catalog, noise, runs
-from aeviz.config import build_config, fields_of, parse_value, to_dict
+from aeviz import catalog, noise, pack, runs
+from aeviz.config import build_config, fields_of, offered, parse_value, to_dict
 from aeviz.data import DATASETS, load_dataset
+from aeviz.defaults import suggested
 from aeviz.errors import InputError
 from aeviz.evaluation import evaluate
 from aeviz.models import MODELS, model_class
@@ -126,9 +128,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise InputError(f"{out} exists and is not an empty folder; --out needs a new or empty folder.")
         data = load_dataset(args.data, **data_params)
-        run = runs.Run.create(args.model, data.shape, data.source, data.params, _train_config(args, None),
-                              **_model_params(args))
+        fit_data = suggested(args.model, data)  # knobs that fit this data, where no flag gave one
+        run = runs.Run.create(args.model, data.shape, data.source, data.params,
+                              _train_config(args, build_config(TrainConfig, fit_data.train)),
+                              **{**fit_data.model, **_model_params(args)})
         until = run.train_config.epochs
+    for name, limit in (("title", runs.MAX_TITLE), ("note", runs.MAX_NOTE)):
+        if getattr(args, name) is not None:
+            setattr(run, name, runs.text_field(vars(args), name, limit))
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
     return _train_loop(run, data, out, until)
@@ -178,6 +185,34 @@ def _new_bar(old: tqdm | None, event: StepEvent) -> tqdm:
                 dynamic_ncols=True, mininterval=0.5)
 
 
+def cmd_pack(args: argparse.Namespace) -> int:
+    pack.check_out_dir(Path(args.out_dir), list(pack.PACK))  # a bad OUT_DIR gets its one line before any bar
+    bar = tqdm(total=len(pack.PACK), unit="run", file=sys.stderr, dynamic_ncols=True)
+    start = time.perf_counter()
+
+    def show(event: pack.PackEvent) -> None:
+        if event.kind == "start":
+            bar.set_description(event.slug)
+        elif event.kind == "epoch":
+            bar.set_postfix_str(f"epoch {event.epoch}/{event.epochs}")
+        else:
+            took = " (already there)" if event.status == "kept" else f" in {event.seconds:.0f}s"
+            mse = f"val_mse {event.val_mse:.5f}" if event.val_mse is not None else "no val_mse"
+            bar.write(f"{event.spec.title}: {event.status}{took}, {mse} -> {event.path}", file=sys.stderr)
+            bar.update(1)
+
+    try:
+        done = pack.make_pack(args.out_dir, quick=args.quick, on_event=show)
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    print(f"{len(done)} runs in {args.out_dir} ({time.perf_counter() - start:.0f}s); open them with "
+          f"AEVIZ_RUNS={args.out_dir} aeviz app", file=sys.stderr)
+    return 0 if all(e.status in ("trained", "kept") for e in done) else 1
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     run = runs.load(args.run_dir)
     train_data = load_dataset(run.data_source, **run.data_params)
@@ -212,7 +247,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     for name, cls in MODELS.items():
         print(f"{name:12s} {cls.summary}  ({cls.paper})")
-        for f in fields_of(cls.Config):
+        for f in offered(cls.Config):
             bounds = f" choices {list(f.choices)}" if f.choices else (
                 f" [{f.min:g}, {f.max:g}]" if f.min is not None and f.max is not None else "")
             print(f"{'':14s}{f.name}={to_cli(f.default)}{bounds}  {f.help}")
@@ -301,12 +336,18 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="any model/training parameter")
     t.add_argument("--out", required=True, metavar="RUN_DIR")
     t.add_argument("--resume", action="store_true", help="train the run in --out for --epochs more epochs")
+    t.add_argument("--title", help="a short name for the run, shown in pickers and lists")
+    t.add_argument("--note", help="one line: what to show with the run")
     t.set_defaults(fn=cmd_train)
     e = sub.add_parser("evaluate", help="print one JSON object of scores")
     e.add_argument("run_dir")
     e.add_argument("--data", help="evaluate on every sample of this dataset instead of the validation split")
     e.add_argument("--noise", metavar="KIND:LEVEL")
     e.set_defaults(fn=cmd_evaluate)
+    k = sub.add_parser("pack", help="train the workshop's set of runs (every variant, toy manifolds) into a folder")
+    k.add_argument("out_dir", metavar="OUT_DIR", help="new folder, or one holding a pack to resume")
+    k.add_argument("--quick", action="store_true", help="fewer epochs and less data: about a minute in all")
+    k.set_defaults(fn=cmd_pack)
     sub.add_parser("datasets", help="list datasets and their parameters").set_defaults(fn=cmd_datasets)
     sub.add_parser("models", help="list models and their parameters").set_defaults(fn=cmd_models)
     r = sub.add_parser("runs", help="list the runs saved under a folder")

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from aeviz.ui.layout import NAV
-from tests.test_browser import (browser, key, no_exception, server, set_epochs,  # noqa: F401 (fixtures)
+from tests.browser_kit import (browser, key, no_exception, server, set_epochs,  # noqa: F401 (fixtures)
                                 shots)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.test_browser import browser, chart_prints, key, no_exception, server, shots  # noqa: F401  (fixtures)
+from tests.browser_kit import browser, chart_prints, key, no_exception, server, shots  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

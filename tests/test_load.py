@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.test_browser import browser, key, server, shots  # noqa: F401  (fixtures; skips without chromium)
+from tests.browser_kit import browser, key, server, shots  # noqa: F401  (fixtures; skips without chromium)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOM = 6

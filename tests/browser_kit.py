@@ -1,0 +1,145 @@
+"""What every browser test shares: Debian's chromium driven by Playwright, a fresh Streamlit server per test module,
+the screenshot folder, and small helpers to find Streamlit elements and read Plotly charts.
+
+`playwright install` cannot download here, so the browser is Debian's `chromium` (CI installs it in .ci/run);
+elsewhere, without it, every browser module is skipped with the reason. Screenshots go to $AEVIZ_SCREENSHOTS (or a
+temp folder) so a person can look at what the app showed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None and os.environ.get("CI") != "true":
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it", allow_module_level=True)
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, limit_s: float = 90) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the streamlit server exited during start-up"
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)  # polling a server that is starting; nothing asserted depends on this pause
+    raise AssertionError(f"streamlit did not answer at {url} within {limit_s} s")
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("AEVIZ_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A fresh server: the first URL it sees is the test's deep link."""
+    port = _free_port()
+    runs_dir = tmp_path_factory.mktemp("runs")
+    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(tmp_path_factory.mktemp("cache")),
+           "AEVIZ_GRACE_S": "1"}
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1",
+                             "--server.disconnectedSessionTTL", "2"],  # a closed tab is released quickly
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url, runs_dir
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    pg = browser.new_page(viewport={"width": 1440, "height": 1000})
+    pg.set_default_timeout(60_000)
+    return pg
+
+
+def key(k: str) -> str:
+    """CSS selector of the element Streamlit renders for widget/element key `k` (dots become dashes)."""
+    return f".st-key-{k.replace('.', '-')}"
+
+
+def chart_prints(pg, keys: list[str]) -> dict[str, str | None]:
+    """Element key -> a fingerprint of that Plotly chart's title and data (None while it is not drawn)."""
+    return pg.evaluate("""keys => Object.fromEntries(keys.map(k => {
+        const el = document.querySelector('.st-key-' + k.replaceAll('.', '-') + ' .js-plotly-plot');
+        if (!el || !el._fullData) return [k, null];  // _fullData: decoded arrays (data may hold base64 "bdata")
+        const title = el.layout && el.layout.title ? JSON.stringify(el.layout.title.text || el.layout.title) : '';
+        return [k, title + JSON.stringify(el._fullData.map(t => [t.x ? Array.from(t.x).slice(-50) : null,
+                                                                 t.y ? Array.from(t.y).slice(-50) : null]))];
+    }))""", keys)
+
+
+def no_exception(pg) -> None:
+    assert pg.locator('[data-testid="stException"]').count() == 0, pg.locator('[data-testid="stException"]').first.inner_text()
+
+
+def click_until(pg, k: str, done_selector: str, tries: int = 5) -> None:
+    """Click the button with key `k` until `done_selector` is visible, as a person clicks again when a click is
+    lost (the live view redraws every second, and a click can land on a button that is being replaced)."""
+    target = pg.locator(done_selector).first
+    for _ in range(tries):
+        button = pg.locator(key(k)).locator("button").first
+        if button.is_visible():
+            button.click()
+        try:
+            target.wait_for(timeout=6_000)
+            return
+        except Exception:  # playwright's TimeoutError: try the click again
+            continue
+    target.wait_for(timeout=1_000)
+
+
+def set_epochs(pg, n: int) -> None:
+    """Type the number of epochs into the training settings (open in a fresh session; opened if closed)."""
+    epochs = pg.locator(key("train.fit.epochs")).locator("input")
+    try:
+        epochs.wait_for(timeout=15_000)  # the page may still be drawing: do not toggle the expander too early
+    except Exception:  # playwright's TimeoutError: the settings expander is closed
+        pg.get_by_text("Settings: the model and its training").first.click()
+    epochs.fill(str(n))
+    epochs.press("Enter")
+    pg.wait_for_function(f"() => document.querySelector('.st-key-train-fit-epochs input').value === '{n}'")
+
+
