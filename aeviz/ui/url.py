@@ -142,48 +142,47 @@ def _text(max_chars: int | None) -> Callable[[Any], str]:
 
 
 # -- widgets ---------------------------------------------------------------------------------------------------------
+def _draw(widget: Callable[..., Any], key: str, parse: Callable[[Any], Any], default: dict[str, Any],
+          text: Callable[[Any], str], *args: Any, **kw: Any) -> Any:
+    """Draw `widget(*args, **kw)` from the URL's or the remembered value if one fits, else from `default`; then
+    write its value (as `text` of it) to the URL."""
+    where = getattr(widget, "__self__", st)
+    out = widget(*args, key=key, **kw) if _restore(where, key, parse) else widget(*args, key=key, **default, **kw)
+    _publish(key, out, text(out))
+    return out
+
+
+def _number_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _bool_text(value: bool) -> str:
+    return "1" if value else "0"
+
+
 def selectbox(where: Any, label: str, options: Sequence[Any], *, key: str, index: int = 0, **kw: Any) -> Any:
     options = list(options)
-    if _restore(where, key, _option(options)):
-        value = where.selectbox(label, options, key=key, **kw)
-    else:
-        value = where.selectbox(label, options, index=index, key=key, **kw)
-    _publish(key, value, str(value))
-    return value
+    return _draw(where.selectbox, key, _option(options), {"index": index}, str, label, options, **kw)
 
 
 def radio(where: Any, label: str, options: Sequence[Any], *, key: str, index: int = 0, **kw: Any) -> Any:
     options = list(options)
-    if _restore(where, key, _option(options)):
-        value = where.radio(label, options, key=key, **kw)
-    else:
-        value = where.radio(label, options, index=index, key=key, **kw)
-    _publish(key, value, str(value))
-    return value
+    return _draw(where.radio, key, _option(options), {"index": index}, str, label, options, **kw)
 
 
 def multiselect(where: Any, label: str, options: Sequence[Any], *, key: str, default: Sequence[Any] | None = None,
                 **kw: Any) -> list[Any]:
     options = list(options)
-    if _restore(where, key, _options(options)):
-        value = where.multiselect(label, options, key=key, **kw)
-    else:
-        value = where.multiselect(label, options, default=default, key=key, **kw)
-    _publish(key, value, ",".join(map(str, value)))
-    return value
+    return _draw(where.multiselect, key, _options(options), {"default": default}, lambda v: ",".join(map(str, v)),
+                 label, options, **kw)
 
 
 def _numeric(kind: str, where: Any, label: str, min_value: Any, max_value: Any, value: Any, step: Any, key: str,
              **kw: Any) -> Any:
     integer = all(isinstance(v, int) and not isinstance(v, bool) for v in (min_value, max_value, value, step)
                   if v is not None)
-    widget = getattr(where, kind)
-    if _restore(where, key, _number(min_value, max_value, integer)):
-        out = widget(label, min_value=min_value, max_value=max_value, step=step, key=key, **kw)
-    else:
-        out = widget(label, min_value=min_value, max_value=max_value, value=value, step=step, key=key, **kw)
-    _publish(key, out, f"{out:g}" if isinstance(out, float) else str(out))
-    return out
+    return _draw(getattr(where, kind), key, _number(min_value, max_value, integer), {"value": value}, _number_text,
+                 label, min_value=min_value, max_value=max_value, step=step, **kw)
 
 
 def slider(where: Any, label: str, min_value: Any, max_value: Any, value: Any = None, step: Any = None, *,
@@ -198,31 +197,16 @@ def number_input(where: Any, label: str, min_value: Any = None, max_value: Any =
 
 
 def toggle(where: Any, label: str, *, key: str, value: bool = False, **kw: Any) -> bool:
-    if _restore(where, key, _bool):
-        out = where.toggle(label, key=key, **kw)
-    else:
-        out = where.toggle(label, value=value, key=key, **kw)
-    _publish(key, out, "1" if out else "0")
-    return out
+    return _draw(where.toggle, key, _bool, {"value": value}, _bool_text, label, **kw)
 
 
 def checkbox(where: Any, label: str, *, key: str, value: bool = False, **kw: Any) -> bool:
-    if _restore(where, key, _bool):
-        out = where.checkbox(label, key=key, **kw)
-    else:
-        out = where.checkbox(label, value=value, key=key, **kw)
-    _publish(key, out, "1" if out else "0")
-    return out
+    return _draw(where.checkbox, key, _bool, {"value": value}, _bool_text, label, **kw)
 
 
 def text_input(where: Any, label: str, *, key: str, value: str = "", max_chars: int | None = None,
                **kw: Any) -> str:
-    if _restore(where, key, _text(max_chars)):
-        out = where.text_input(label, key=key, max_chars=max_chars, **kw)
-    else:
-        out = where.text_input(label, value=value, key=key, max_chars=max_chars, **kw)
-    _publish(key, out, out)
-    return out
+    return _draw(where.text_input, key, _text(max_chars), {"value": value}, str, label, max_chars=max_chars, **kw)
 
 
 # -- what every page carries: the run it looks at and the data for new runs ---------------------------------------
