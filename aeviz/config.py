@@ -1,7 +1,8 @@
 """Frozen dataclass configs that validate themselves and describe their own fields.
 
 Each field carries `metadata={"help": ..., "min": ..., "max": ..., "choices": ...}` via `param(...)`. The UI form,
-the CLI's `--set KEY=VALUE` and `aeviz models` all read the same metadata, so a new variant needs no UI code.
+the CLI's `--set KEY=VALUE` and `aeviz models` all read the same metadata, so a new variant needs no UI code. A class
+lists the inherited fields it ignores in `unused: ClassVar[tuple[str, ...]]`; `offered` leaves them out of forms.
 Every message has scikit-learn's shape: "The 'beta' parameter of VAEConfig must be a float >= 0. Got -1.0 instead."
 """
 
@@ -57,6 +58,13 @@ def fields_of(cls: type) -> list[Field]:
               f.metadata.get("max"), f.metadata.get("choices"))
         for f in dataclasses.fields(cls)
     ]
+
+
+def offered(cls: type) -> list[Field]:
+    """The fields a form, a listing or a help text offers: all but those the class declares in `unused` (a knob it
+    inherits and ignores, such as the linear AE's activation). `fields_of` keeps them, so saved configs still load."""
+    unused = getattr(cls, "unused", ())
+    return [f for f in fields_of(cls) if f.name not in unused]
 
 
 def _bounds_text(spec: Field) -> str:

@@ -66,8 +66,10 @@ def tile(images: np.ndarray, cols: int = 10, pad: int = 1, scale: int = 1) -> np
     return grid
 
 
-def loss_curves(points: Sequence[dict[str, float]], history: Sequence[dict] = (), log_y: bool = True) -> go.Figure:
-    """Training loss (total and parts) per step against fractional epoch, validation loss per epoch as markers."""
+def loss_curves(points: Sequence[dict[str, float]], history: Sequence[dict] = (), log_y: bool = True,
+                marks: Sequence[tuple[float, str]] = ()) -> go.Figure:
+    """Training loss (total and parts) per step against fractional epoch, validation loss per epoch as markers;
+    a dashed line where the history's phase changes ("fine-tune starts") and at each of `marks` (epoch_x, text)."""
     fig = go.Figure()
     keys = [k for k in PART_COLOURS if any(k in p for p in points)]
     xs = [p["epoch"] for p in points]
@@ -83,6 +85,27 @@ def loss_curves(points: Sequence[dict[str, float]], history: Sequence[dict] = ()
     _whole_epochs(fig, max(xs + [h["epoch"] for h in history], default=0))
     if log_y:
         fig.update_yaxes(type="log")
+    add_marks(fig, [*phase_marks(history), *marks])
+    return fig
+
+
+def phase_marks(history: Sequence[dict]) -> list[tuple[float, str]]:
+    """(epoch_x, "<phase> starts") where the recorded phase changes: epoch e's points lie in (e - 1, e]."""
+    marks, before = [], None
+    for h in history:
+        phase = h.get("phase")
+        if phase is not None and before is not None and phase != before:
+            marks.append((float(h["epoch"]) - 1.0, f"{phase} starts"))
+        before = phase if phase is not None else before
+    return marks
+
+
+def add_marks(fig: go.Figure, marks: Sequence[tuple[float, str]]) -> go.Figure:
+    """A vertical dashed line at each epoch_x, its text written up along it (marks one epoch apart never collide)."""
+    for x, text in marks:
+        fig.add_vline(x=x, line_dash="dash", line_color="#7f7f7f", line_width=1, annotation_text=text,
+                      annotation_position="top left", annotation_textangle=-90,
+                      annotation_font=dict(size=10, color="#555555"))
     return fig
 
 

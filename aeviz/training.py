@@ -207,6 +207,9 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
         metrics.update({f"val_{k}": v for k, v in val.items()})
         metrics.update({"epoch": epoch + 1, "time_s": round(elapsed, 3),
                         "samples_per_s": seen / elapsed if elapsed > 0 else 0.0, **extra})
+        phase = model.phase(epoch)
+        if phase is not None:  # a curriculum's stage ("fine-tune"): the loss chart marks where it changes
+            metrics["phase"] = phase
         is_best = val["loss"] < best_loss
         if is_best:
             best_loss, best_state = val["loss"], _snapshot(model)

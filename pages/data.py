@@ -11,8 +11,9 @@ page_header(
     "digits, and turns anything else into something digit-like. What it can learn depends on how much structure "
     "there is to find: a 28x28 digit is 784 numbers, yet far fewer are enough to say which digit it is and how it "
     "was written. The code size $k$ sets how hard the squeeze is.",
-    "switch to **swiss-roll** (a 2-D sheet rolled up in 3-D), press *Use this dataset*, then train a model with a "
-    "2-D code on the *Train* page: it should unroll the sheet.",
+    "switch to **swiss-roll** (a 2-D sheet rolled up in 3-D), press *Use this dataset*, then train an **ae** with "
+    "the settings the *Train* page suggests for it (a 2-D code): it unrolls the sheet, neighbours on the sheet stay "
+    "neighbours in the code. If a seed leaves a fold, try another.",
     r"x \in [0,1]^{d} \;\rightarrow\; z \in \mathbb{R}^{k}, \qquad k \ll d",
 )
 

@@ -53,6 +53,19 @@ def test_train_prints_progress_and_epoch_lines(tmp_path, capsys):
     assert runs.load(tmp_path / "v").model.config.beta == 0.5
 
 
+def test_train_starts_from_the_settings_that_fit_the_data_and_flags_win(tmp_path, capsys):
+    code, _, _ = cli(capsys, "train", "--data", "moons", "--data-param", "n=100", "--epochs", "1",
+                     "--out", str(tmp_path / "m"))
+    run = runs.load(tmp_path / "m")
+    assert code == 0 and run.model.config.latent_dim == 1 and run.model.config.hidden == (256, 256, 256)
+    assert run.train_config.lr == 5e-3 and run.train_config.batch_size == 64 and run.train_config.epochs == 1
+    code, _, _ = cli(capsys, "train", "--data", "moons", "--data-param", "n=100", "--epochs", "1", "--latent-dim",
+                     "2", "--lr", "0.01", "--set", "hidden=8", "--out", str(tmp_path / "g"))
+    run = runs.load(tmp_path / "g")
+    assert code == 0 and run.model.config.latent_dim == 2 and run.model.config.hidden == (8,)
+    assert run.train_config.lr == 0.01 and run.train_config.batch_size == 64
+
+
 def test_evaluate_prints_one_json_object(trained_run, capsys):
     code, out, _ = cli(capsys, "evaluate", str(trained_run))
     assert code == 0 and len(out.strip().splitlines()) == 1

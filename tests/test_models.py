@@ -141,6 +141,35 @@ def test_sparse_l1_penalty_and_codes():
     assert 0 < float(z.min()) and float(z.max()) < 1  # sigmoid code for the KL penalty
 
 
+def test_sparse_reports_how_sparse_its_code_is():
+    model = small("sparse", penalty="l1")
+    model.eval()
+    x = torch.rand(6, 1, 8, 8)
+    z = model.encode(x).detach()
+    extra = model.extra_metrics(x)
+    expected = (z > 0.1 * z.amax(1, keepdim=True)).float().mean()
+    assert extra["active_fraction"] == pytest.approx(float(expected))
+    assert extra["mean_activation"] == pytest.approx(float(z.mean()))
+
+
+def test_sparse_kl_decoder_reads_the_code_at_a_dense_scale():
+    model = small("sparse", penalty="kl", rho=0.1)
+    z = torch.full((2, 4), 0.1)
+    torch.testing.assert_close(model.decode(z), super(type(model), model).decode(z / 0.1))
+    torch.testing.assert_close(model.encode(torch.zeros(1, 1, 8, 8)).mean(), torch.tensor(0.1), atol=0.05, rtol=0)
+
+
+def test_linear_ae_does_not_offer_an_activation():
+    from aeviz.config import fields_of, offered
+
+    linear = MODELS["linear"].Config
+    assert "activation" not in {f.name for f in offered(linear)}
+    assert "activation" in {f.name for f in fields_of(linear)}  # saved configs that carry it still load
+    assert make_config("linear", activation="tanh").latent_dim == 32
+    for name in set(MODELS) - {"linear"}:
+        assert offered(MODELS[name].Config) == fields_of(MODELS[name].Config), name
+
+
 def test_denoising_corrupts_only_in_training():
     model = small("denoising", noise="masking", noise_level=0.9)
     x = torch.rand(8, 1, 8, 8)

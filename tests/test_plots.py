@@ -43,6 +43,17 @@ def test_loss_curves_draw_every_part():
     assert [t.name for t in fig.data] == ["train loss", "train recon", "train kl", "validation loss"]
 
 
+def test_loss_curves_mark_where_the_phase_changes_and_any_given_mark():
+    history = [{"epoch": 1, "val_loss": 3.0, "phase": "pre-train layer 1"},
+               {"epoch": 2, "val_loss": 2.0, "phase": "fine-tune"}, {"epoch": 3, "val_loss": 1.5, "phase": "fine-tune"}]
+    points = [{"epoch": e / 2, "loss": 4.0 - e / 2} for e in range(1, 7)]
+    fig = plots.loss_curves(points, history, marks=[(2.0, "lr 1e-3 -> 1e-2")])
+    lines = [(s.x0, s.line.dash) for s in fig.layout.shapes if s.type == "line"]
+    assert lines == [(1.0, "dash"), (2.0, "dash")]  # epoch 2's points lie in (1, 2]: fine-tuning starts at x = 1
+    assert [a.text for a in fig.layout.annotations] == ["fine-tune starts", "lr 1e-3 -> 1e-2"]
+    assert plots.phase_marks([{"epoch": 1, "val_loss": 1.0}, {"epoch": 2, "val_loss": 0.5}]) == []
+
+
 def test_pca_2d_matches_sklearn_variance():
     from sklearn.decomposition import PCA
     z = np.random.default_rng(0).normal(size=(200, 5)) * [5, 3, 1, 0.5, 0.1]

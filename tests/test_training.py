@@ -140,6 +140,15 @@ def test_stacked_reports_its_stages():
     notes = [e.note for e in fit(run, data) if isinstance(e, EpochEvent)]
     assert notes == ["pre-training layer 1 of 3", "pre-training layer 2 of 3", "pre-training layer 3 of 3",
                      "fine-tuning the whole stack"]
+    assert [h["phase"] for h in run.history] == ["pre-train layer 1", "pre-train layer 2", "pre-train layer 3",
+                                                 "fine-tune"]
+
+
+def test_a_variant_without_phases_records_none():
+    data = toy_images(n=60)
+    run = make_run(data, epochs=1)
+    train(run, data)
+    assert "phase" not in run.history[0]
 
 
 def test_vae_history_has_kl_per_dim():

@@ -3,6 +3,7 @@
 Every maker takes (n, noise, seed) and returns x (n, D) float32 min-max scaled per feature to [0, 1], integer labels
 (n,) and class names. `noise` is the standard deviation of Gaussian noise relative to a shape about 2 units
 across (scikit-learn's convention for moons and circles), so the same value looks alike on every manifold.
+`sheet` gives the 3-D sheets' true 2-D coordinates, what a 2-D code should recover when it unrolls them.
 """
 
 from __future__ import annotations
@@ -55,6 +56,23 @@ def s_curve(n: int, noise: float, seed: int) -> ToyData:
 
     x, t = make_s_curve(n_samples=n, noise=noise, random_state=seed)
     return _scale(x), _segments(t), _SEGMENT_NAMES
+
+
+def sheet(name: str, n: int, seed: int) -> np.ndarray:
+    """The true 2-D coordinates (n, 2) of the points `TOYS[name](n, noise, seed)` made, before noise: distance along
+    the sheet and height across it, so a code's neighbourhoods can be checked against the unrolled sheet (e.g. with
+    sklearn's `trustworthiness`). For swiss-roll and s-curve, the 3-D sheets."""
+    from sklearn.datasets import make_s_curve, make_swiss_roll
+
+    if name == "swiss-roll":
+        x, t = make_swiss_roll(n_samples=n, noise=0.0, random_state=seed)  # the same draws as with noise
+        along = 0.5 * (t * np.sqrt(1 + t * t) + np.arcsinh(t))  # arc length of the spiral r = t
+    elif name == "s-curve":
+        x, t = make_s_curve(n_samples=n, noise=0.0, random_state=seed)
+        along = t  # the S is two unit half-circles: arc length is the angle
+    else:
+        raise ValueError(f"{name!r} is not a sheet. Choose one of ['s-curve', 'swiss-roll'].")
+    return np.column_stack([along, x[:, 1]])
 
 
 TOYS: dict[str, Callable[[int, float, int], ToyData]] = {

@@ -3,7 +3,8 @@
 A model is built from `(config, input_shape)`; `forward(x)` returns `Output(x_hat, z, losses)` where
 `losses["loss"]` is the total the trainer minimises and `"recon"`, `"kl"`, `"sparsity"`, `"contractive"` are its
 parts, each a per-sample sum averaged over the batch. `encode(x)` is deterministic (a VAE's mean). The trainer
-knows nothing else about a variant: curricula (the stacked AE's layer-wise stages) go through `start_epoch`.
+knows nothing else about a variant: curricula (the stacked AE's layer-wise stages) go through `start_epoch`, and
+`phase` names them for the history.
 """
 
 from __future__ import annotations
@@ -111,6 +112,11 @@ class AutoEncoder(nn.Module):
 
     def start_epoch(self, epoch: int, total_epochs: int) -> str | None:
         """Called by the trainer before each epoch (0-based); returns a note for the user, or None."""
+        return None
+
+    def phase(self, epoch: int) -> str | None:
+        """The named phase of a curriculum that epoch `epoch` (0-based) belongs to ("fine-tune"), or None for a
+        variant without one. The trainer records it in each epoch's history; the loss chart marks its changes."""
         return None
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:

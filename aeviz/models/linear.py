@@ -7,6 +7,7 @@ With squared error its optimal code spans the same subspace as the top-k princip
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from torch import nn
 
@@ -16,6 +17,7 @@ from aeviz.models.base import AEConfig, AutoEncoder
 
 @dataclass(frozen=True)
 class LinearConfig(AEConfig):
+    unused: ClassVar[tuple[str, ...]] = ("activation",)  # no non-linearity anywhere: forms do not offer one
     hidden: tuple[int, ...] = param((), "widths of extra linear layers (they add nothing a single layer can't do)",
                                     min=1, max=8192)
 

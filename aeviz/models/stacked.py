@@ -53,12 +53,21 @@ class StackedAE(AutoEncoder):
             h = layer(h)
         return h.view(-1, *self.input_shape)
 
-    def start_epoch(self, epoch: int, total_epochs: int) -> str | None:
+    def _stage(self, epoch: int) -> int:
+        """Layer k < n pre-trains in epochs [k * p, (k + 1) * p); n = fine-tuning."""
         n, p = len(self.enc_layers), self.config.pretrain_epochs
-        self.stage = min(epoch // p, n) if p > 0 else n
+        return min(epoch // p, n) if p > 0 else n
+
+    def start_epoch(self, epoch: int, total_epochs: int) -> str | None:
+        self.stage = self._stage(epoch)
+        n = len(self.enc_layers)
         if self.stage < n:
             return f"pre-training layer {self.stage + 1} of {n}"
         return "fine-tuning the whole stack"
+
+    def phase(self, epoch: int) -> str | None:
+        stage = self._stage(epoch)
+        return f"pre-train layer {stage + 1}" if stage < len(self.enc_layers) else "fine-tune"
 
     def forward(self, x: torch.Tensor) -> Output:
         if not self.training or self.stage >= len(self.enc_layers):

@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from aeviz import noise
-from aeviz.config import Field, build_config, fields_of, parse_value
+from aeviz.config import Field, build_config, fields_of, offered, parse_value
 from aeviz.errors import InputError
 from aeviz.ui import url
 
@@ -95,7 +95,7 @@ def config_form(cls: type, prefix: str, *, choices: dict[str, Sequence[Any]] | N
     named in `advanced` go into a "More settings" popover; `defaults` replace the class's own defaults (settings
     that fit the data). Returns the raw values by field name."""
     raw: dict[str, Any] = {}
-    specs = [dataclasses.replace(s, default=(defaults or {}).get(s.name, s.default)) for s in fields_of(cls)]
+    specs = [dataclasses.replace(s, default=(defaults or {}).get(s.name, s.default)) for s in offered(cls)]
     main = [s for s in specs if s.name not in advanced]
     for row in range(0, len(main), columns):
         for col, spec in zip(st.columns(columns), main[row:row + columns]):
