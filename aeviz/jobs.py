@@ -21,6 +21,7 @@ import numpy as np
 from aeviz import runs
 from aeviz.evaluation import corrupt, encode_all, reconstruct_all
 from aeviz.projections import aligned_pca
+from aeviz.child import fit_in_child
 from aeviz.training import Control, EndEvent, EpochEvent, StepEvent, fit
 
 PROBE_SIZE = 1000  # validation points drawn in the live latent plot
@@ -69,6 +70,7 @@ class Job:
     owner: str
     save_path: Path | None
     admin: bool = False  # the admin's jobs have a slot of their own: they never wait behind visitors'
+    in_child: bool = False  # train in a child process (the app: its page threads must not slow the steps)
     control: Control = field(default_factory=Control)
     state: str = "queued"  # queued | running | paused | finished | stopped | failed
     message: str = ""
@@ -169,7 +171,8 @@ class Job:
         try:
             self.refresh_strip()
             self.refresh_probe()
-            for event in fit(self.run, self.data, self.control, self.until):
+            trainer = fit_in_child if self.in_child else fit
+            for event in trainer(self.run, self.data, self.control, self.until):
                 self._handle(event)
         except Exception as exc:  # the job must never die silently: the page shows the message
             with self.lock:
@@ -202,8 +205,9 @@ class Job:
 class JobManager:
     """Runs jobs on worker threads, `slots` at a time, fairly across owners."""
 
-    def __init__(self, slots: int = 1) -> None:
+    def __init__(self, slots: int = 1, in_child: bool = False) -> None:
         self.slots = slots
+        self.in_child = in_child
         self._jobs: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
         self._running: dict[str, Job] = {}
@@ -217,7 +221,7 @@ class JobManager:
             existing = self._jobs.get(run.id)
             if existing is not None and existing.active:
                 return existing
-            job = Job(run, data, until, owner, save_path, admin)
+            job = Job(run, data, until, owner, save_path, admin, self.in_child)
             with run.lock:
                 run.status = "queued"
             self._jobs[run.id] = job

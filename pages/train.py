@@ -10,6 +10,7 @@ from aeviz.config import to_dict
 from aeviz.devices import available
 from aeviz.errors import InputError
 from aeviz.models import MODELS
+from aeviz.defaults import suggested as suggested_settings
 from aeviz.runs import MAX_TITLE, Run
 from aeviz.training_config import TrainConfig
 from aeviz.ui import access, finished_view, forms, live, state, url
@@ -53,7 +54,11 @@ summary = MODELS[name].summary
 st.caption(f"**{summary[0].upper() + summary[1:]}.** Paper: {MODELS[name].paper}. Data for a new run: "
            f"**{data.name}**, {len(data.train_idx):,} training and {len(data.val_idx):,} validation samples "
            "(change it on the *Data* page).")
-suggested = forms.Suggested({}, {})  # TODO: aeviz.defaults.suggested(name, data)
+suggested = suggested_settings(name, data)
+before = st.session_state.get("train.form_data")
+if before not in (None, (data.source, data.params)):  # new data: the defaults that fit it replace the old ones
+    forms.forget_suggestions(suggested_settings, [state.dataset_for(*before), data])
+st.session_state["train.form_data"] = (data.source, data.params)
 with st.container(key="train.settings"), st.expander("Settings: the model and its training", expanded=run is None,
                                                      icon=":material/tune:"):
     model_col, train_col = st.columns(2, gap="large")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from aeviz import archive, catalog, metrics, runs
-from aeviz.config import fields_of
+from aeviz.config import fields_of, offered
 from aeviz.data import load_dataset
 from aeviz.devices import available
 from aeviz.evaluation import reconstruct_all
@@ -88,14 +88,14 @@ def test_every_models_form_renders_a_widget_per_field_and_builds_its_default_con
     for name, cls in MODELS.items():
         at.selectbox(key="train.model").set_value(name).run()
         assert not at.exception and not at.error, name
-        for spec in fields_of(cls.Config):
+        for spec in offered(cls.Config):  # every knob the variant uses (the linear AE has no activation)
             shown = at.get_by_key(f"train.{name}.{spec.name}").value
             if spec.kind == "ints":
                 assert shown == ",".join(map(str, spec.default)), (name, spec.name)
             else:
                 assert shown == spec.default, (name, spec.name)
         assert not at.button(key="train.start").disabled, name
-        raw = {spec.name: at.get_by_key(f"train.{name}.{spec.name}").value for spec in fields_of(cls.Config)}
+        raw = {spec.name: at.get_by_key(f"train.{name}.{spec.name}").value for spec in offered(cls.Config)}
         assert forms.build(cls.Config, raw) == cls.Config()
     assert at.selectbox(key="train.fit.device").options == ["auto", *available()]
     raw = {spec.name: at.get_by_key(f"train.fit.{spec.name}").value for spec in fields_of(TrainConfig)}
@@ -180,7 +180,7 @@ def test_a_tiny_run_trains_to_the_end_and_shows_its_numbers_beside_pca():
 
 
 def test_pause_resume_and_stop_drive_the_job_and_widgets_never_restart_it():
-    at = configure(open_page(PAGE, SMALL), epochs=500)
+    at = configure(open_page(PAGE, SMALL), epochs=10_000)  # tiny epochs: still running when Stop arrives
     at.button(key="train.start").click().run()
     job = current_job(at)
     at.button(key="train.live.pause").click().run()
@@ -193,7 +193,8 @@ def test_pause_resume_and_stop_drive_the_job_and_widgets_never_restart_it():
     assert not job.control.paused
     at.button(key="train.live.stop").click().run()
     assert job.control.stopped
-    assert job.done.wait(60) and job.state == "stopped" and job.run.epoch < 500
+    assert job.done.wait(60), (job.state, job.run.epoch, job.control.stopped, job.message)
+    assert job.state == "stopped" and job.run.epoch < 10_000
     at.run()
     assert not at.exception
     assert "Stopped by the user" in texts(at.warning) or "Removed from the queue" in texts(at.warning)
@@ -267,12 +268,14 @@ def test_uploads_import_a_run_or_say_what_is_wrong(tmp_path):
 
 
 def test_a_code_as_wide_as_the_data_is_called_out_and_pca_is_not_compared():
-    """Moons are 2-D: the default 32-number code is not undercomplete, and PCA keeps only 2 components."""
+    """Moons are 2-D: their default code is 1 number; a 32-number code is not undercomplete and is called out, and
+    PCA keeps only 2 components."""
     moons = ("moons", {"n": 200})
     at = open_page(PAGE, {"state.data": moons})
-    assert any("The code has 32 numbers for inputs of 2 values" in w.value for w in at.warning)
-    at.number_input(key="train.ae.latent_dim").set_value(1).run()
+    assert at.number_input(key="train.ae.latent_dim").value == 1
     assert not any("not smaller than the input" in w.value for w in at.warning)
+    at.number_input(key="train.ae.latent_dim").set_value(32).run()
+    assert any("The code has 32 numbers for inputs of 2 values" in w.value for w in at.warning)
 
     run = trained_moons_run(n=200, latent_dim=4, hidden=(8,))
     at = open_page(PAGE, {"state.data": moons, "state.runs": {run.id: run}, "state.current_run": run.id})

@@ -34,7 +34,10 @@ def test_latent_scatter_is_one_data_trace_with_legend_only_extras():
     data_traces = [t for t in fig.data if t.x is not None and len(t.x) and t.x[0] is not None]
     assert len(data_traces) == 1 and len(data_traces[0].x) == 30
     assert [t.name for t in fig.data[1:]] == ["a", "b", "c"]
-    assert fig.data[0].marker.color[4] == plots.PALETTE[1]
+    marker = fig.data[0].marker  # point 4 is class 1: its number lands on the palette's second colour step
+    at = (marker.color[4] - marker.cmin) / (marker.cmax - marker.cmin)
+    assert [c for lo_hi, c in zip(zip(marker.colorscale[::2], marker.colorscale[1::2]), marker.colorscale[::2])
+            if lo_hi[0][0] <= at <= lo_hi[1][0]][0][1] == plots.PALETTE[1]
 
 
 def test_loss_curves_draw_every_part():

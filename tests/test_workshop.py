@@ -8,6 +8,7 @@ import pytest
 
 from aeviz import catalog, runs
 from aeviz.data import load_dataset
+from aeviz.defaults import TOY_TRAIN
 from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
@@ -209,3 +210,12 @@ def test_the_owner_renames_a_run_and_the_label_says_so(trained):
     assert catalog.label(row).startswith("Digits on a map · ae · z=4 · mnist · 2/2 epochs")
     other = open_page("pages/train.py", as_visitor(token="e" * 32))
     assert not [s for s in other.selectbox if s.key.startswith("train.run")], "unlisted for another visitor"
+
+
+def test_toy_data_gets_a_thin_code_and_back_on_mnist_the_defaults_return():
+    at = open_page("pages/train.py", {"state.data": ("moons", {})})
+    assert not at.exception
+    assert _value(at, "train.ae.latent_dim") == 1 and _value(at, "train.fit.epochs") == TOY_TRAIN["epochs"] != 20
+    at.session_state["state.data"] = ("mnist", {})
+    at.run()
+    assert _value(at, "train.ae.latent_dim") == 32 and _value(at, "train.fit.epochs") == 20

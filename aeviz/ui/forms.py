@@ -19,6 +19,7 @@ import streamlit as st
 from aeviz import noise
 from aeviz.config import Field, build_config, fields_of, offered, parse_value
 from aeviz.errors import InputError
+from aeviz.models import MODELS
 from aeviz.ui import url
 
 LABELS = {  # friendlier names for common fields; any other field is labelled from its name
@@ -113,17 +114,21 @@ def config_form(cls: type, prefix: str, *, choices: dict[str, Sequence[Any]] | N
     return raw
 
 
-@dataclasses.dataclass(frozen=True)
-class Suggested:
-    model: dict[str, Any]
-    train: dict[str, Any]
-
-
 def forget(prefix: str, names: Sequence[str]) -> None:
     """Drop the form's values for these fields (live and remembered), so their defaults apply again: the data
     changed, and defaults that fit it replace the old choices."""
     for name in names:
         url.forget(f"{prefix}.{name}")
+
+
+def forget_suggestions(suggest: Any, datasets: Sequence[Any]) -> None:
+    """Forget every Train-form value that `suggest(variant, data)` sets for any of `datasets`, in every variant's
+    form and the training form, so the new data's defaults apply when each form is drawn next."""
+    for data in datasets:
+        for variant in MODELS:
+            tips = suggest(variant, data)
+            forget(f"train.{variant}", list(tips.model))
+            forget("train.fit", list(tips.train))
 
 
 def build(cls: type, raw: dict[str, Any]) -> Any:

@@ -1,7 +1,7 @@
 """The training view: live while a job trains, then the finished run (`finished_view`).
 
 While a job runs or is paused, `live_panel` is a fragment that reruns on its own (every second for the run's owner,
-every three for anyone else watching) and draws `job.view()`, a snapshot taken under the job's lock (the worker
+every five for anyone else watching) and draws `job.view()`, a snapshot taken under the job's lock (the worker
 thread never calls Streamlit). A queued job gets a cheap panel that checks every five seconds. Charts keep stable
 keys, so they update in place. When the job ends, the fragment asks for one full rerun and the page switches to the
 finished panel.
@@ -21,7 +21,7 @@ from aeviz.ui import access, finished_view, state
 from aeviz.ui.run_charts import STRIP_SCALE, duration, latent_chart, loss_chart, strip
 
 LIVE_EVERY_S = 1.0  # the owner's live view: loss points arrive every few hundred ms
-WATCH_EVERY_S = 3.0  # anyone else watching: a third of the redraws, so a room watching costs the job little
+WATCH_EVERY_S = 5.0  # anyone else watching: a fifth of the redraws, so a room watching costs the job little
 QUEUED_EVERY_S = 5.0  # a queued job only waits: a rare, cheap check
 
 
@@ -76,7 +76,7 @@ def live_panel(run_id: str) -> None:
            job.run.model.training_noise())
     left, right = st.columns(2)
     with left:
-        loss_chart(view.loss_points, view.history, run_id)
+        loss_chart(view.loss_points, view.history, run_id, live=True)
     with right:
         latent_chart(view.probe_xy, view.probe_labels, job.data.classes, job.run.model.config.latent_dim,
                       view.probe_epoch, run_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -58,12 +59,17 @@ def _strip_png(fingerprint: str, _stack: np.ndarray, cols: int) -> bytes:
     return buf.getvalue()
 
 
-def loss_chart(points: list[dict[str, float]], history: list[dict[str, Any]], run_id: str) -> None:
+LIVE_LOSS_EVERY_S = 2.0  # a live loss chart is rebuilt at most this often, whatever the number of tabs
+
+
+def loss_chart(points: list[dict[str, float]], history: list[dict[str, Any]], run_id: str,
+               live: bool = False) -> None:
+    """The loss chart; a live one is rebuilt once per `LIVE_LOSS_EVERY_S` (and per finished epoch) for every tab."""
     if not points and not history:
         st.caption("The loss curve appears after the first logged steps.")
         return
-    last = points[-1]["epoch"] if points else 0.0
-    fig = loss_figure(run_id, len(points), last, len(history), _thin(points), history)
+    when = int(time.monotonic() // LIVE_LOSS_EVERY_S) if live else (len(points), points[-1]["epoch"] if points else 0)
+    fig = loss_figure(run_id, when, len(history), _thin(points), history)
     st.plotly_chart(fig, key="train.live.loss", config=CHART_CONFIG)
 
 
@@ -84,9 +90,9 @@ def _thin(points: list[dict[str, float]], most: int = MAX_DRAWN_POINTS) -> list[
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def loss_figure(run_id: str, n_points: int, last: float, n_epochs: int, _points: list[dict[str, float]],
+def loss_figure(run_id: str, when: Any, n_epochs: int, _points: list[dict[str, float]],
                 _history: list[dict[str, Any]]) -> go.Figure:
-    """The loss chart, built once per new point for every tab watching the run."""
+    """The loss chart, built once per `when` (new points, or a live chart's time slot) and epoch for every tab."""
     fig = plots.loss_curves(_distinct_parts(_points), _history)
     fig.update_layout(uirevision=run_id)  # keep the user's zoom while the data updates
     fig.update_yaxes(dtick="D2", tickformat="~g")  # log axis labelled 1, 2, 5, 10, 20...: no crowded digits

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+import torch
+from threadpoolctl import threadpool_limits
 
 from aeviz import catalog, runs
 from aeviz.data import Dataset, load_dataset
@@ -41,9 +43,14 @@ def job_manager() -> JobManager:
     # The trainer thread gives up the GIL for every torch op and must win it back from the page threads; with
     # Python's default 5 ms switch interval one busy page thread cut a small MLP's steps to ~0.2x, with 1 ms ~0.3x.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    # And one BLAS thread: numpy's OpenBLAS threads spin while they wait, so a small SVD (the live probe's PCA)
+    # took ~0.1 s instead of ~1 ms whenever browsers or page threads held the other core.
+    threadpool_limits(1, user_api="blas")
+    torch.set_num_threads(1)  # the pages' own torch work (codes, strips) leaves the other core to the trainer
     # One training slot per machine: on 2 cores two runs at once are each much slower than one after the other.
     slots = int(os.environ.get("AEVIZ_SLOTS", "2" if "cuda" in available() else "1"))
-    return JobManager(slots=slots)
+    # Each job trains in a child process (aeviz.child): the steps then share no GIL with this server's page threads.
+    return JobManager(slots=slots, in_child=True)
 
 
 @st.cache_resource(show_spinner=False)

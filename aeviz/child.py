@@ -1,0 +1,183 @@
+"""Training in a child process, so that the optimisation steps never share a GIL with the app's page threads.
+
+In one process the trainer thread gives the GIL up for every torch op and must win it back from whichever page
+thread holds it; with a room of tabs refreshing, a job fell to ~0.4-0.5x of its speed alone. `fit_in_child` runs
+`training.fit` in a spawned process and yields the same events in the parent, mirroring the child's run (weights,
+history, epoch, optimizer state, status) into the parent's `Run` after every epoch and at the end, so everything
+that reads the run (pages, saves, the live probe) works as before. Pause, resume and stop are relayed to the child
+between steps through process-shared events. A child that dies without a word ends the job as failed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+from aeviz.config import to_dict
+from aeviz.models import build
+from aeviz.runs import Run
+from aeviz.training import Control, EndEvent, Event, StepEvent, fit
+from aeviz.training_config import TrainConfig
+
+POLL_S = 0.1  # how often the parent checks the pipe and the control flags
+OUTBOX = 8  # messages the child may be ahead of the parent
+
+
+def _plain(obj: Any) -> Any:
+    """Tensors (at any depth of dicts and lists) as numpy arrays: torch pickles a tensor as a handle to shared
+    memory that dies with the process that sent it, and the child is gone once the run ends."""
+    if torch.is_tensor(obj):
+        return ("tensor", obj.detach().cpu().numpy().copy())
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_plain(v) for v in obj)
+    return obj
+
+
+def _tensors(obj: Any) -> Any:
+    """The inverse of `_plain`."""
+    if isinstance(obj, tuple) and len(obj) == 2 and obj[0] == "tensor":
+        return torch.from_numpy(obj[1])
+    if isinstance(obj, dict):
+        return {k: _tensors(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_tensors(v) for v in obj)
+    return obj
+
+
+def _payload(run: Run) -> dict[str, Any]:
+    """What the child needs to rebuild the run (a Run holds a lock, which does not pickle)."""
+    with run.lock:
+        return {"model_name": run.model_name, "shape": tuple(run.input_shape), "config": to_dict(run.model.config),
+                "train": to_dict(run.train_config), "source": run.data_source, "params": dict(run.data_params),
+                "id": run.id, "epoch": run.epoch, "history": list(run.history), "best_epoch": run.best_epoch,
+                "optimizer": _plain(run.optimizer_state), "weights": _plain(run.model.state_dict())}
+
+
+def _rebuild(p: dict[str, Any]) -> Run:
+    p = _tensors(p)
+    model = build(p["model_name"], p["shape"], **p["config"])
+    model.load_state_dict(p["weights"])
+    return Run(p["model_name"], model, TrainConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                                      for k, v in p["train"].items()}),
+               p["source"], p["params"], id=p["id"], epoch=p["epoch"], history=p["history"],
+               best_epoch=p["best_epoch"], optimizer_state=p["optimizer"])
+
+
+def _state(run: Run) -> dict[str, Any]:
+    with run.lock:
+        return _plain({"weights": run.model.state_dict(), "history": list(run.history), "epoch": run.epoch,
+                       "best_epoch": run.best_epoch, "optimizer": run.optimizer_state, "status": run.status,
+                       "message": run.message})
+
+
+def _child(conn: Any, payload: dict[str, Any], data: Any, until: int, flags: tuple[Any, Any, Any]) -> None:
+    """The child's side: train, send each event (with the run's state after an epoch or at the end). Pause and stop
+    are the parent's process-shared events, read between steps like a `Control`'s own."""
+    control = Control()
+    control._stop, control._go, reason = flags  # noqa: SLF001 - the same Event API, shared across processes
+    # The steps do not wait for the parent: a sender thread takes the messages from a queue, so a parent that is
+    # busy for a moment (saving an epoch, serving pages) delays what it hears, not the training. The queue is short:
+    # a parent that falls behind (tiny epochs, each saved) holds the child back instead of letting it run ahead of
+    # what it has saved.
+    outbox: queue.Queue = queue.Queue(maxsize=OUTBOX)
+
+    def send() -> None:
+        while True:
+            message = outbox.get()
+            if message is None:
+                return
+            conn.send(message)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        run = _rebuild(payload)
+        for event in fit(run, data, _Reasoned(control, reason), until):
+            outbox.put((event, None if isinstance(event, StepEvent) else _state(run)))
+    except Exception as exc:  # noqa: BLE001 - the parent reports it: the job must never die silently
+        outbox.put((None, f"{type(exc).__name__}: {exc}"))
+    finally:
+        outbox.put(None)
+        sender.join()
+
+
+class _Reasoned:
+    """A child's Control whose stop reason is read from the parent's shared text at the moment of stopping."""
+
+    def __init__(self, control: Control, reason: Any) -> None:
+        self._control, self._reason = control, reason
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._control, name)
+
+    @property
+    def reason(self) -> str:
+        return self._reason.value.decode(errors="replace") or "by the user"
+
+
+def _apply(run: Run, state: dict[str, Any]) -> None:
+    state = _tensors(state)
+    with run.lock:
+        run.model.load_state_dict(state["weights"])
+        run.history[:] = state["history"]
+        run.epoch, run.best_epoch = state["epoch"], state["best_epoch"]
+        run.optimizer_state, run.status, run.message = state["optimizer"], state["status"], state["message"]
+        run.touch()
+
+
+def _relay(control: Control, stop: Any, go: Any, reason: Any) -> None:
+    """Mirror the job's Control into the flags the child reads."""
+    if control.stopped and not stop.is_set():
+        reason.value = control.reason.encode()[:199]
+        stop.set()
+        go.set()
+    elif control.paused and go.is_set() and not stop.is_set():
+        go.clear()
+    elif not control.paused and not go.is_set():
+        go.set()
+
+
+def fit_in_child(run: Run, data: Any, control: Control, until: int) -> Iterator[Event]:
+    """`training.fit(run, data, control, until)`, computed in a spawned process; the same events, here."""
+    ctx = mp.get_context("spawn")  # never fork a process that runs threads (the app's)
+    here, there = ctx.Pipe(duplex=False)
+    stop, go, reason = ctx.Event(), ctx.Event(), ctx.Array("c", 200)
+    go.set()
+    proc = ctx.Process(target=_child, args=(there, _payload(run), data, until, (stop, go, reason)), daemon=True,
+                       name=f"aeviz-train-{run.id}")
+    proc.start()
+    there.close()
+    with run.lock:
+        run.status, run.message = "running", ""
+    try:
+        while True:
+            if here.poll(POLL_S):
+                try:
+                    event, extra = here.recv()
+                except EOFError:
+                    proc.join(timeout=5)
+                    raise RuntimeError(f"the training process ended without a word (exit code {proc.exitcode}; "
+                                       "out of memory?)") from None
+                if event is None:
+                    raise RuntimeError(extra)
+                if extra is not None:
+                    _apply(run, extra)
+                yield event
+                if isinstance(event, EndEvent):
+                    return
+            elif not proc.is_alive() and not here.poll(0):
+                raise RuntimeError(f"the training process exited (code {proc.exitcode}) before it finished")
+            _relay(control, stop, go, reason)
+    finally:
+        here.close()
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.terminate()
+
