@@ -71,15 +71,15 @@ def live_panel(run_id: str) -> None:
     st.progress(_progress(view), text=_progress_text(view))
     if view.note:
         st.caption(view.note)
-    _epoch_metrics(view.history)
-    strip(view.strip_inputs, view.strip_outputs, job.data.is_image, f"now, epoch {view.epoch}", view.strip_noisy,
-           job.run.model.training_noise())
-    left, right = st.columns(2)
+    left, right = st.columns(2)  # the charts first: on a 768-pixel projector they are what the room watches
     with left:
         loss_chart(view.loss_points, view.history, run_id, live=True)
     with right:
         latent_chart(view.probe_xy, view.probe_labels, job.data.classes, job.run.model.config.latent_dim,
                       view.probe_epoch, run_id)
+    strip(view.strip_inputs, view.strip_outputs, job.data.is_image, f"now, epoch {view.epoch}", view.strip_noisy,
+          job.run.model.training_noise())
+    _epoch_metrics(view.history)
 
 
 def _controls(job: Job, view: JobView) -> None:
