@@ -23,7 +23,7 @@ def _knobs(config: dict[str, Any]) -> dict[str, Any]:
     model = config["model"]
     cls = MODELS.get(str(model.get("name")))
     values = model.get("config") if isinstance(model.get("config"), dict) else {}
-    return {k: values[k] for k in (cls.knobs if cls else ()) if k in values}
+    return {k: values[k] for k in (cls.label_knobs(values) if cls else ()) if k in values}
 
 
 def row_of(folder: Path) -> dict[str, Any]:
@@ -114,7 +114,8 @@ def row_of_run(run: Any) -> dict[str, Any]:
     cls = MODELS.get(run.model_name)
     return {"path": run.path, "id": run.id, "model": run.model_name, "title": run.title, "note": run.note,
             "owner": run.owner, "latent_dim": run.model.config.latent_dim,
-            "knobs": {k: getattr(run.model.config, k) for k in (cls.knobs if cls else ())},
+            "knobs": {k: getattr(run.model.config, k)
+                      for k in (cls.label_knobs(vars(run.model.config)) if cls else ())},
             "until": run.train_config.epochs, "dataset": run.data_source, "epoch": run.epoch, "status": run.status,
             "created": run.created, "error": None}
 

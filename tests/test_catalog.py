@@ -86,3 +86,13 @@ def test_the_admins_job_never_waits_behind_visitors(monkeypatch):
         for job in (v1, v2, admin):
             job.done.wait(30)
     assert started[-1] == "bob"
+
+
+def test_a_sparse_run_is_labelled_by_the_knobs_of_its_own_penalty(tmp_path):
+    data = toy_images()
+    for penalty in ("l1", "kl"):
+        run = Run.create("sparse", data.shape, "toy", {}, TrainConfig(epochs=1), latent_dim=4, penalty=penalty)
+        runs.save(run, tmp_path / run.id)
+    labels = sorted(catalog.label(r) for r in catalog.list_runs(tmp_path))
+    assert labels[0].startswith("sparse · z=4 · penalty kl, beta ") and "weight" not in labels[0]
+    assert labels[1].startswith("sparse · z=4 · penalty l1, weight ") and "beta" not in labels[1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -76,6 +76,11 @@ class AutoEncoder(nn.Module):
     paper: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     knobs: ClassVar[tuple[str, ...]] = ()  # the config fields that tell two runs of this variant apart in a label
+
+    @classmethod
+    def label_knobs(cls, values: dict[str, Any]) -> tuple[str, ...]:
+        """The `knobs` that matter for a config with these values (a variant may use some only in one mode)."""
+        return cls.knobs
 
     def __init__(self, config: AEConfig, input_shape: tuple[int, ...]) -> None:
         super().__init__()

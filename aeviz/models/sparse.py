@@ -43,7 +43,11 @@ class SparseAE(AutoEncoder):
     Config = SparseConfig
     paper = "Ng, Sparse autoencoder (CS294A lecture notes), 2011"
     summary = "penalises active code units so each input uses only a few"
-    knobs = ('penalty', 'weight', 'beta')
+    knobs = ("penalty", "weight", "beta", "rho")
+
+    @classmethod
+    def label_knobs(cls, values: dict) -> tuple[str, ...]:
+        return ("penalty", "weight") if values.get("penalty", "l1") == "l1" else ("penalty", "beta", "rho")
 
     def build(self) -> None:
         c = self.config
