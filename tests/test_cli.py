@@ -163,8 +163,8 @@ def test_installed_entry_point_runs(tmp_path):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no such run folder" in proc.stderr
 
 
-def test_app_passes_streamlit_options_and_starts_beside_app_py(monkeypatch, tmp_path):
-    import aeviz.cli as cli_module
+def test_app_passes_streamlit_options_and_starts_beside_app_py(monkeypatch, tmp_path, capsys):
+    import aeviz.cli_workshop as cli_module
     calls = {}
 
     def fake_call(cmd, cwd, env):
@@ -179,6 +179,12 @@ def test_app_passes_streamlit_options_and_starts_beside_app_py(monkeypatch, tmp_
                                  "--server.port", "8502"]
     assert (calls["cwd"] / ".streamlit" / "config.toml").is_file()  # so the app's settings apply
     assert calls["env"]["AEVIZ_RUNS"] == str(tmp_path / "runs")
+    token = calls["env"]["AEVIZ_ADMIN_TOKEN"]  # made once, kept in the cache: the same admin link next time
+    assert len(token) >= 8 and f"http://localhost:8502/?admin={token}" in capsys.readouterr().err
+    assert main(["app", "--runs", str(tmp_path / "pack"), "--admin-token", "teacher-123"]) == 0
+    assert calls["env"]["AEVIZ_RUNS"] == str(tmp_path / "pack") and calls["env"]["AEVIZ_ADMIN_TOKEN"] == "teacher-123"
+    assert main(["app"]) == 0 and calls["env"]["AEVIZ_ADMIN_TOKEN"] == token
+    assert main(["app", "--admin-token", "a b"]) == 2, "a token that cannot travel in a link is refused"
 
 
 def test_unknown_options_outside_app_are_refused(capsys):
