@@ -31,6 +31,7 @@ def test_a_reload_during_training_shows_the_running_job(teacher, server, shots):
     teacher.goto(f"{url}/train?fit.epochs=300&ae.hidden=64&title=Reload%20demo")  # still training after the reload
     teacher.get_by_role("button", name="Start training").first.click()
     teacher.locator(key("train.live.pause")).first.wait_for()
+    teacher.locator(key("train.live.loss")).locator(".js-plotly-plot").first.wait_for()  # it has begun training
     run_id = _run_in_url(teacher)
     assert run_id and run_id.startswith("ae-")
     teacher.reload()

@@ -22,7 +22,7 @@ from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS, key, server, shots  # noq
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOM = 6
-EPOCHS = 200  # more than the test waits for: the job runs throughout
+EPOCHS = 5000  # more than the test waits for: the job runs throughout (and is stopped at the end)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_a_room_of_six_costs_the_running_job_little_and_a_newcomer_gets_a_page(s
     print(f"\nload: alone {alone:.3f} epochs/s; with {ROOM} idle browsers {idle:.3f} ({idle / alone:.2f}x); with "
           f"{ROOM} browsers queued or watching {crowded:.3f} ({crowded / alone:.2f}x of alone, {crowded / idle:.2f}x "
           f"of idle); a newcomer's page rendered in {render_s:.1f} s")
-    page.locator(key("train.live.stop")).first.click()
+    page.locator(key("train.live.stop")).locator("button").first.click()
     for ctx in [*room, newcomer, owner]:
         ctx.close()
     # What the server's work for the room costs the job (the browsers' own drawing shares these 2 cores here, and
