@@ -145,12 +145,17 @@ def test_a_lesson_link_hides_the_parts_it_names(small, server):  # noqa: F811
 
 @pytest.mark.parametrize("query", ["", "?present=1"])
 def test_every_page_fits_1024x768_before_any_run(small, server, shots, query):  # noqa: F811
+    walk_every_page(small, shots, lambda path: f"{server[0]}/{path}{query}", "present" if query else "fresh")
+
+
+def walk_every_page(pg, shots, url_of, prefix: str) -> None:
+    """Open every page, photograph it, and check nothing is cut off, covered or wider than the window."""
     problems = {}
     for path in PATHS:
-        open_page(small, f"{server[0]}/{path}{query}")
-        problems[path or "home"] = layout_problems(small)
-        photograph(small, shots, f"{'present' if query else 'fresh'}-{path or 'home'}")
-        no_exception(small)
+        open_page(pg, url_of(path))
+        problems[path or "home"] = layout_problems(pg)
+        photograph(pg, shots, f"{prefix}-{path or 'home'}")
+        no_exception(pg)
     assert not any(problems.values()), report(problems)
 
 
@@ -198,10 +203,5 @@ def test_every_page_fits_1024x768_with_a_run(small, server, shots, live_run, que
     if stop.is_visible():
         stop.click()
     small.get_by_text("Continue training").first.wait_for(timeout=180_000)  # the run has ended
-    problems = {}
-    for path in PATHS:
-        open_page(small, f"{server[0]}/{path}?run={live_run}{query}")
-        problems[path or "home"] = layout_problems(small)
-        photograph(small, shots, f"run{'-present' if query else ''}-{path or 'home'}")
-        no_exception(small)
-    assert not any(problems.values()), report(problems)
+    walk_every_page(small, shots, lambda path: f"{server[0]}/{path}?run={live_run}{query}",
+                    f"run{'-present' if query else ''}")
