@@ -1,6 +1,6 @@
 """Zip export and import of a saved run folder: share a trained model as one file, never trust one received.
 
-`export_zip(run_dir)` packs config.json, model.safetensors, history.json (and optimizer.safetensors when present)
+`export_zip(run_dir)` packs config.json, model.safetensors, history.json (optimizer and replay files when present)
 under the run's folder name. `import_zip(data, runs_root)` accepts only exactly such a folder and refuses, with a
 one-line InputError: absolute or `..` names, links, unexpected, nested or duplicate files, encrypted members,
 members or a total over the size caps, and members that compress suspiciously well (zip bombs). Sizes are counted
@@ -25,7 +25,7 @@ from aeviz.data import DATASETS
 from aeviz.errors import InputError
 
 REQUIRED = runs.FILES  # config.json, model.safetensors, history.json
-OPTIONAL = ("optimizer.safetensors",)
+OPTIONAL = ("optimizer.safetensors", "replay.safetensors")
 MAX_MEMBER_BYTES = 1 << 30  # 1 GiB: an MLP with two 8192-wide layers has ~0.3 GB of weights
 MAX_TOTAL_BYTES = 2 << 30  # weights + Adam's two moments of the largest model, with room to spare
 MAX_RATIO = 100  # weights barely compress (~1.1x) and JSON ~5x; a zip bomb is 1000x and more

@@ -16,7 +16,7 @@ from typing import Any
 
 from aeviz.errors import InputError
 from aeviz.models import MODELS
-from aeviz.runs import MAX_NOTE, MAX_TITLE, _check_config, _read_json, text_field
+from aeviz.run_files import MAX_NOTE, MAX_TITLE, check_config, read_json, text_field
 
 
 def _knobs(config: dict[str, Any]) -> dict[str, Any]:
@@ -29,8 +29,8 @@ def _knobs(config: dict[str, Any]) -> dict[str, Any]:
 def row_of(folder: Path) -> dict[str, Any]:
     """One run folder's summary; a broken folder gives a row with its error instead of raising."""
     try:
-        config = _read_json(folder / "config.json", "config.json")
-        _check_config(config, folder)
+        config = read_json(folder / "config.json", "config.json")
+        check_config(config, folder)
         model_cfg = config["model"].get("config") if isinstance(config["model"].get("config"), dict) else {}
         train = config["train"]
         return {"path": folder, "id": config["id"], "model": config["model"].get("name"),

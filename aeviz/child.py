@@ -5,7 +5,10 @@ thread holds it; with a room of tabs refreshing, a job fell to ~0.4-0.5x of its 
 `training.fit` in a spawned process and yields the same events in the parent, mirroring the child's run (weights,
 history, epoch, optimizer state, status) into the parent's `Run` after every epoch and at the end, so everything
 that reads the run (pages, saves, the live probe) works as before. Pause, resume and stop are relayed to the child
-between steps through process-shared events. A child that dies without a word ends the job as failed.
+between steps through process-shared events; the Control's commands (step, slow motion, knob changes) through a
+process queue. A "fresh" step event (a granted step, a change, slow motion) carries the weights and the change log,
+so the live views move with every step the room is watching. A child that dies without a word ends the job as
+failed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Any
 
 import torch
 
+from aeviz import steering
 from aeviz.config import to_dict
+from aeviz.replay import Replay
 from aeviz.models import build
 from aeviz.runs import Run
 from aeviz.training import Control, EndEvent, Event, StepEvent, fit
@@ -57,7 +62,9 @@ def _payload(run: Run) -> dict[str, Any]:
         return {"model_name": run.model_name, "shape": tuple(run.input_shape), "config": to_dict(run.model.config),
                 "train": to_dict(run.train_config), "source": run.data_source, "params": dict(run.data_params),
                 "id": run.id, "epoch": run.epoch, "history": list(run.history), "best_epoch": run.best_epoch,
-                "optimizer": _plain(run.optimizer_state), "weights": _plain(run.model.state_dict())}
+                "optimizer": _plain(run.optimizer_state), "weights": _plain(run.model.state_dict()),
+                "step": run.step, "changes": list(run.changes),
+                "replay": None if run.replay is None else run.replay.to_dict()}
 
 
 def _rebuild(p: dict[str, Any]) -> Run:
@@ -67,21 +74,27 @@ def _rebuild(p: dict[str, Any]) -> Run:
     return Run(p["model_name"], model, TrainConfig(**{k: tuple(v) if isinstance(v, list) else v
                                                       for k, v in p["train"].items()}),
                p["source"], p["params"], id=p["id"], epoch=p["epoch"], history=p["history"],
-               best_epoch=p["best_epoch"], optimizer_state=p["optimizer"])
+               best_epoch=p["best_epoch"], optimizer_state=p["optimizer"], step=p["step"], changes=p["changes"],
+               replay=None if p["replay"] is None else Replay.from_dict(p["replay"]))
 
 
-def _state(run: Run) -> dict[str, Any]:
+def _state(run: Run, light: bool = False) -> dict[str, Any]:
+    """What the parent mirrors: everything after an epoch or at the end; after a fresh step only the weights, the
+    step count and the change log (Adam's moments triple the bytes and matter only when saving)."""
     with run.lock:
-        return _plain({"weights": run.model.state_dict(), "history": list(run.history), "epoch": run.epoch,
-                       "best_epoch": run.best_epoch, "optimizer": run.optimizer_state, "status": run.status,
-                       "message": run.message})
+        state = {"weights": run.model.state_dict(), "step": run.step, "changes": list(run.changes)}
+        if not light:
+            state.update({"history": list(run.history), "epoch": run.epoch, "best_epoch": run.best_epoch,
+                          "optimizer": run.optimizer_state, "status": run.status, "message": run.message,
+                          "replay": None if run.replay is None else run.replay.to_dict()})
+        return _plain(state)
 
 
-def _child(conn: Any, payload: dict[str, Any], data: Any, until: int, flags: tuple[Any, Any, Any]) -> None:
+def _child(conn: Any, payload: dict[str, Any], data: Any, until: int, flags: tuple[Any, Any, Any, Any]) -> None:
     """The child's side: train, send each event (with the run's state after an epoch or at the end). Pause and stop
     are the parent's process-shared events, read between steps like a `Control`'s own."""
     control = Control()
-    control._stop, control._go, reason = flags  # noqa: SLF001 - the same Event API, shared across processes
+    control._stop, control._go, reason, control._inbox = flags  # noqa: SLF001 - the same API, across processes
     # The steps do not wait for the parent: a sender thread takes the messages from a queue, so a parent that is
     # busy for a moment (saving an epoch, serving pages) delays what it hears, not the training. The queue is short:
     # a parent that falls behind (tiny epochs, each saved) holds the child back instead of letting it run ahead of
@@ -100,7 +113,10 @@ def _child(conn: Any, payload: dict[str, Any], data: Any, until: int, flags: tup
     try:
         run = _rebuild(payload)
         for event in fit(run, data, _Reasoned(control, reason), until):
-            outbox.put((event, None if isinstance(event, StepEvent) else _state(run)))
+            if isinstance(event, StepEvent):
+                outbox.put((event, _state(run, light=True) if event.fresh else None))
+            else:
+                outbox.put((event, _state(run)))
     except Exception as exc:  # noqa: BLE001 - the parent reports it: the job must never die silently
         outbox.put((None, f"{type(exc).__name__}: {exc}"))
     finally:
@@ -126,14 +142,21 @@ def _apply(run: Run, state: dict[str, Any]) -> None:
     state = _tensors(state)
     with run.lock:
         run.model.load_state_dict(state["weights"])
-        run.history[:] = state["history"]
-        run.epoch, run.best_epoch = state["epoch"], state["best_epoch"]
-        run.optimizer_state, run.status, run.message = state["optimizer"], state["status"], state["message"]
+        for change in state["changes"][len(run.changes):]:  # knobs the child changed: the parent's configs follow
+            steering.set_value(run, change["name"], change["new"])
+        run.step, run.changes[:] = state["step"], state["changes"]
+        if "history" in state:
+            run.history[:] = state["history"]
+            run.epoch, run.best_epoch = state["epoch"], state["best_epoch"]
+            run.optimizer_state, run.status, run.message = state["optimizer"], state["status"], state["message"]
+            run.replay = None if state["replay"] is None else Replay.from_dict(state["replay"])
         run.touch()
 
 
-def _relay(control: Control, stop: Any, go: Any, reason: Any) -> None:
-    """Mirror the job's Control into the flags the child reads."""
+def _relay(control: Control, stop: Any, go: Any, reason: Any, commands: Any) -> None:
+    """Mirror the job's Control into the flags and the command queue the child reads."""
+    for command in control.take():
+        commands.put(command)
     if control.stopped and not stop.is_set():
         reason.value = control.reason.encode()[:199]
         stop.set()
@@ -148,10 +171,11 @@ def fit_in_child(run: Run, data: Any, control: Control, until: int) -> Iterator[
     """`training.fit(run, data, control, until)`, computed in a spawned process; the same events, here."""
     ctx = mp.get_context("spawn")  # never fork a process that runs threads (the app's)
     here, there = ctx.Pipe(duplex=False)
-    stop, go, reason = ctx.Event(), ctx.Event(), ctx.Array("c", 200)
+    stop, go, reason, commands = ctx.Event(), ctx.Event(), ctx.Array("c", 200), ctx.Queue()
     go.set()
-    proc = ctx.Process(target=_child, args=(there, _payload(run), data, until, (stop, go, reason)), daemon=True,
-                       name=f"aeviz-train-{run.id}")
+    _relay(control, stop, go, reason, commands)  # a job paused (or slowed) while queued starts that way
+    proc = ctx.Process(target=_child, args=(there, _payload(run), data, until, (stop, go, reason, commands)),
+                       daemon=True, name=f"aeviz-train-{run.id}")
     proc.start()
     there.close()
     with run.lock:
@@ -174,9 +198,10 @@ def fit_in_child(run: Run, data: Any, control: Control, until: int) -> Iterator[
                     return
             elif not proc.is_alive() and not here.poll(0):
                 raise RuntimeError(f"the training process exited (code {proc.exitcode}) before it finished")
-            _relay(control, stop, go, reason)
+            _relay(control, stop, go, reason, commands)
     finally:
         here.close()
+        commands.cancel_join_thread()  # commands the child never read must not hold this thread up
         proc.join(timeout=10)
         if proc.is_alive():
             proc.terminate()

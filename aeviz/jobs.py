@@ -54,12 +54,15 @@ class JobView:
     history: list[dict[str, Any]]
     probe_xy: np.ndarray | None
     probe_epoch: int
+    probe_when: str  # "epoch 3" or, mid-epoch (stepping, slow motion), "epoch 4, step 17"
     probe_labels: np.ndarray | None
     strip_inputs: np.ndarray
     strip_noisy: np.ndarray | None  # what a denoising model is fed (None for clean inputs)
     strip_outputs: np.ndarray | None
     queue_position: int
     note: str | None
+    changes: list[dict[str, Any]]  # knobs changed mid-run (aeviz.steering), for the loss chart's marks
+    total_steps: int  # optimisation steps done over the whole run
 
 
 @dataclass(eq=False)
@@ -79,6 +82,7 @@ class Job:
     loss_points: list[dict[str, float]] = field(default_factory=list)
     probe_xy: np.ndarray | None = None
     probe_epoch: int = 0
+    probe_when: str = "epoch 0"
     strip_outputs: np.ndarray | None = None
     queued_at: float = field(default_factory=time.monotonic)
     started_at: float | None = None
@@ -90,7 +94,7 @@ class Job:
         self.probe_x = x_val[:PROBE_SIZE]
         self.probe_labels = None if y_val is None else y_val[:PROBE_SIZE]
         self.strip_inputs = x_val[:STRIP_SIZE]
-        spec = self.run.model.training_noise()
+        self._noise_spec = spec = self.run.model.training_noise()
         self.strip_noisy = None if spec is None else corrupt(self.strip_inputs, *spec)
         self.loss_points = history_points(self.run.history)  # a continued run keeps its whole curve
         self._last_strip = 0.0
@@ -130,10 +134,16 @@ class Job:
             self.loss_points.append(point)
             if len(self.loss_points) > MAX_LOSS_POINTS:
                 self.loss_points = self.loss_points[::2]
-        if time.monotonic() - self._last_strip >= STRIP_EVERY_S:
+        if event.fresh:  # stepping, slow motion or a knob change: the room watches every update
+            self.refresh_probe(event)
+            self.refresh_strip()
+        elif time.monotonic() - self._last_strip >= STRIP_EVERY_S:
             self.refresh_strip()
 
     def refresh_strip(self) -> None:
+        spec = self.run.model.training_noise()
+        if spec is not None and spec != self._noise_spec:  # the training noise level was changed mid-run
+            self.strip_noisy, self._noise_spec = corrupt(self.strip_inputs, *spec), spec
         with self.run.lock:
             outputs = reconstruct_all(self.run.model, self.strip_inputs if self.strip_noisy is None
                                       else self.strip_noisy)
@@ -141,13 +151,18 @@ class Job:
             self.strip_outputs = outputs
         self._last_strip = time.monotonic()
 
-    def refresh_probe(self) -> None:
-        """Encode the probe set; 2-D codes are drawn raw, wider ones by PCA aligned to the last frame."""
+    def refresh_probe(self, mid: StepEvent | None = None) -> None:
+        """Encode the probe set; 2-D codes are drawn raw, wider ones by PCA aligned to the last frame. `mid`: the
+        step event of a mid-epoch redraw (the picture is then of epoch N's step k, not of a finished epoch)."""
         with self.run.lock:
             z = encode_all(self.run.model, self.probe_x)
+            epoch = self.run.epoch
         xy, self._pca_prev = aligned_pca(z, self._pca_prev)
+        when = f"epoch {epoch}"
+        if mid is not None and mid.step < mid.steps:
+            when = f"epoch {mid.epoch}, step {mid.step}/{mid.steps}"
         with self.lock:
-            self.probe_xy, self.probe_epoch = xy, self.run.epoch
+            self.probe_xy, self.probe_epoch, self.probe_when = xy, epoch, when
 
     def view(self, queue_position: int = 0) -> JobView:
         with self.lock, self.run.lock:
@@ -156,10 +171,11 @@ class Job:
                 self.run.id, self.state, self.message, self.run.epoch, self.until,
                 step.step if step else 0, step.steps if step else 0, step.samples_per_s if step else 0.0,
                 step.eta_s if step else float("nan"), list(self.loss_points), list(self.run.history),
-                None if self.probe_xy is None else self.probe_xy.copy(), self.probe_epoch, self.probe_labels,
+                None if self.probe_xy is None else self.probe_xy.copy(), self.probe_epoch, self.probe_when,
+                self.probe_labels,
                 self.strip_inputs, self.strip_noisy,
                 None if self.strip_outputs is None else self.strip_outputs.copy(),
-                queue_position, self.note)
+                queue_position, self.note, list(self.run.changes), self.run.step)
 
     def work(self) -> None:
         """Consume fit() to the end (called on the worker thread once the scheduler gives this job a slot)."""

@@ -7,6 +7,7 @@ On disk it is a folder:
     model.safetensors    the model's weights
     optimizer.safetensors  Adam's moments, flattened (so training resumes exactly), optional
     history.json         one dict of metrics per epoch
+    replay.safetensors   the probe set's codes at every epoch (aeviz.replay), optional
 Saving writes a sibling temp folder and swaps it in with renames, so a crash mid-save leaves the previous good run.
 Loading never unpickles: JSON and safetensors only, every field validated.
 """
@@ -27,18 +28,16 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 import aeviz
+from aeviz import optimizer_files, replay as replays, run_files
 from aeviz.config import to_dict
 from aeviz.errors import InputError
 from aeviz.models import AutoEncoder, build, model_class
 from aeviz.training_config import TrainConfig
+from aeviz.run_files import FORMAT, FORMAT_VERSION, MAX_NOTE, MAX_TITLE, text_field  # noqa: F401 - callers
 
-FORMAT = "aeviz-run"
-FORMAT_VERSION = 1
-MAX_JSON_BYTES = 20_000_000  # a history of 10,000 epochs is ~5 MB
 FILES = ("config.json", "model.safetensors", "history.json")
 _REVISIONS = itertools.count(1)
 _SWAP_LOCK = threading.Lock()  # process-wide: every weight state of every Run gets its own number
@@ -70,6 +69,9 @@ class Run:
     title: str = ""  # a short human name ("2-D VAE: digits on a map"); empty: described from its settings
     note: str = ""  # one line: what to show with it
     owner: str = ""  # who may change it: a visitor's hashed id, or "" for the server's admin (and legacy runs)
+    step: int = 0  # optimisation steps done, over every epoch
+    changes: list[dict[str, Any]] = field(default_factory=list)  # knobs changed mid-run (aeviz.steering)
+    replay: Any = None  # aeviz.replay.Replay: the probe set's codes at every epoch, or None
     path: Path | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     # Changes whenever the weights are published (an epoch ends, training ends, weights are restored): caches of
@@ -118,6 +120,8 @@ class Run:
                       "config": to_dict(self.model.config)},
             "train": to_dict(self.train_config),
             "epoch": self.epoch,
+            "step": self.step,
+            "changes": list(self.changes),
             "best_epoch": self.best_epoch,
             "status": self.status if self.status in {"finished", "stopped", "failed", "new"} else "stopped",
             "message": self.message,
@@ -134,31 +138,6 @@ def check_data_shape(run: Run, shape: tuple[int, ...]) -> None:
 
 
 # -- saving -------------------------------------------------------------------------------------------------------
-def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Adam's state_dict -> (tensors for safetensors, JSON-able rest)."""
-    tensors: dict[str, torch.Tensor] = {}
-    scalars: dict[str, Any] = {"param_groups": state["param_groups"], "state": {}}
-    for pid, slots in state["state"].items():
-        for name, value in slots.items():
-            key = f"{pid}.{name}"
-            if torch.is_tensor(value) and value.dim() > 0:
-                tensors[key] = value.detach().cpu().contiguous()
-            else:
-                scalars["state"][key] = float(value)
-    return tensors, scalars
-
-
-def _unflatten_optimizer(tensors: dict[str, torch.Tensor], scalars: dict[str, Any]) -> dict[str, Any]:
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        pid, name = key.split(".", 1)
-        state.setdefault(int(pid), {})[name] = value
-    for key, value in scalars["state"].items():
-        pid, name = key.split(".", 1)
-        state.setdefault(int(pid), {})[name] = torch.tensor(float(value))
-    return {"state": state, "param_groups": scalars["param_groups"]}
-
-
 def save(run: Run, path: str | Path | None = None) -> Path:
     """Write the run folder atomically; returns its path. The previous save survives any crash mid-way."""
     target = Path(path or run.path or "")
@@ -172,11 +151,15 @@ def save(run: Run, path: str | Path | None = None) -> Path:
             weights = {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
             history = list(run.history)
             optimizer = run.optimizer_state
+            replay = None if run.replay is None else replays.Replay(run.replay.probe_idx, list(run.replay.epochs),
+                                                                    list(run.replay.codes))
         save_file(weights, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
         if optimizer is not None:
-            tensors, scalars = _flatten_optimizer(optimizer)
+            tensors, scalars = optimizer_files.flatten(optimizer)
             save_file(tensors, str(tmp / "optimizer.safetensors"), metadata={"format": FORMAT})
             config["optimizer"] = scalars
+        if replay is not None:
+            replays.save(replay, tmp)
         (tmp / "history.json").write_text(json.dumps(history, indent=1, allow_nan=False, default=_json_default))
         (tmp / "config.json").write_text(json.dumps(config, indent=2, allow_nan=False))
         with _SWAP_LOCK:  # a rename of the title while the trainer saves an epoch: one swap after the other
@@ -217,38 +200,14 @@ def _recover(target: Path) -> None:
 
 
 # -- loading -------------------------------------------------------------------------------------------------------
-def _read_json(path: Path, what: str) -> Any:
-    if not path.is_file():
-        raise InputError(f"{path.parent}: not an aeviz run ({path.name} is missing). Pick a folder saved by aeviz.")
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise InputError(f"{path}: {what} is larger than {MAX_JSON_BYTES // 1_000_000} MB; this is not an aeviz run.")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:  # caught between the two renames of a save
-        raise InputError(f"{path.parent}: the run is being saved right now; try again.") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: {what} is corrupt ({exc.__class__.__name__}); the run cannot be loaded.") from None
-
-
-def _check_config(config: Any, folder: Path) -> None:
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise InputError(f"{folder}: config.json is not an aeviz run config (no 'format': '{FORMAT}').")
-    if config.get("format_version") != FORMAT_VERSION:
-        raise InputError(f"{folder}: run format version {config.get('format_version')!r} is not supported "
-                         f"(this aeviz reads version {FORMAT_VERSION}); upgrade aeviz.")
-    for key, kind in (("dataset", dict), ("model", dict), ("train", dict), ("epoch", int), ("id", str)):
-        if not isinstance(config.get(key), kind):
-            raise InputError(f"{folder}: config.json has no valid {key!r}; the run cannot be loaded.")
-
-
 def load(path: str | Path) -> Run:
     """Read a run folder back; anything corrupt or foreign raises a one-line InputError."""
     folder = Path(path)
     _recover(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such run folder. List saved runs with `aeviz runs` or check the path.")
-    config = _read_json(folder / "config.json", "config.json")
-    _check_config(config, folder)
+    config = run_files.read_json(folder / "config.json", "config.json")
+    run_files.check_config(config, folder)
     model_cfg = config["model"]
     try:
         shape = tuple(int(s) for s in model_cfg["input_shape"])
@@ -259,43 +218,35 @@ def load(path: str | Path) -> Run:
         raise InputError(f"{folder}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"{folder}: config.json is invalid ({exc}); the run cannot be loaded.") from None
-    weights = _load_tensors(folder / "model.safetensors")
+    weights = run_files.load_tensors(folder / "model.safetensors")
     try:
         model.load_state_dict(weights, strict=True)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
         raise InputError(f"{folder}: model.safetensors does not match the model in config.json ({first}).") from None
-    history = _read_json(folder / "history.json", "history.json")
+    history = run_files.read_json(folder / "history.json", "history.json")
     if not isinstance(history, list):
         raise InputError(f"{folder}: history.json is not a list of epochs; the run cannot be loaded.")
     optimizer = None
     if (folder / "optimizer.safetensors").is_file() and isinstance(config.get("optimizer"), dict):
-        optimizer = _unflatten_optimizer(_load_tensors(folder / "optimizer.safetensors"), config["optimizer"])
+        optimizer = optimizer_files.unflatten(run_files.load_tensors(folder / "optimizer.safetensors"), config["optimizer"])
     dataset = config["dataset"]
     return Run(str(model_cfg["name"]), model, train, str(dataset.get("source", "mnist")),
                dict(dataset.get("params") or {}), id=config["id"], epoch=config["epoch"], history=history,
                status=str(config.get("status", "stopped")), message=str(config.get("message", "")),
                best_epoch=int(config.get("best_epoch", 0)), optimizer_state=optimizer,
                created=str(config.get("created", "")), title=text_field(config, "title", MAX_TITLE),
-               note=text_field(config, "note", MAX_NOTE), owner=text_field(config, "owner", 64), path=folder)
+               note=text_field(config, "note", MAX_NOTE), owner=text_field(config, "owner", 64), path=folder,
+               step=run_files.count(config.get("step")), changes=run_files.changes(config.get("changes")),
+               replay=_replay(folder))
 
 
-MAX_TITLE, MAX_NOTE = 80, 300
-
-
-def text_field(config: dict[str, Any], key: str, limit: int) -> str:
-    """A short free-text field of config.json: one line, at most `limit` characters; anything else is dropped."""
-    value = config.get(key, "")
-    return " ".join(value.split())[:limit] if isinstance(value, str) else ""
-
-
-def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
-    if not path.is_file():
-        raise InputError(f"{path.parent}: {path.name} is missing; the run cannot be loaded.")
+def _replay(folder: Path) -> Any:
+    """The run's replay; a damaged replay file costs the replay, never the run."""
     try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a valid safetensors file ({str(exc).splitlines()[0]}).") from None
+        return replays.load(folder)
+    except InputError:
+        return None
 
 
 def delete(path: str | Path) -> None:

@@ -1,14 +1,15 @@
 """The training loop: `fit(run, data)` yields events and mutates the Run, knowing nothing about any variant.
 
-Step events are cheap (losses summed on the device, read every `log_every` steps); epoch events carry the
-validation metrics. Pause/resume/stop are flags checked between steps. The best weights (by validation loss) are
+Step events are cheap (losses summed on the device, read every `log_every` steps, after every granted step and a
+few times a second in slow motion); epoch events carry the validation metrics. Pause/resume/stop, stepping, slow
+motion and live knob changes come through a `steering.Control`, applied between steps. At every epoch end the codes
+of a fixed probe set are kept for the replay (`aeviz.replay`). The best weights (by validation loss) are
 kept and restored at the end; a non-finite loss stops training and restores the weights of the last good epoch.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -16,50 +17,14 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from aeviz import devices
+from aeviz import devices, replay as replays
 from aeviz.errors import InputError
 from aeviz.metrics import psnr_from_mse
 from aeviz.runs import Run
+from aeviz.steering import Control, Steer  # noqa: F401 - Control is imported from here by callers
 
 EVAL_CHUNK = 2048  # validation forward passes in chunks: bounded memory on any dataset
-
-
-class Control:
-    """Thread-safe pause/resume/stop flags; the UI sets them, the loop reads them between steps."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self.reason = "by the user"
-        self._go = threading.Event()
-        self._go.set()
-
-    def pause(self) -> None:
-        self._go.clear()
-
-    def resume(self) -> None:
-        self._go.set()
-
-    def stop(self, reason: str = "by the user") -> None:
-        """Stop between steps; `reason` completes "Stopped ... during epoch N." in the run's message."""
-        self.reason = reason
-        self._stop.set()
-        self._go.set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._go.is_set()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    def wait(self) -> float:
-        """Block while paused (returns the seconds spent waiting)."""
-        if self._go.is_set():
-            return 0.0
-        start = time.perf_counter()
-        self._go.wait()
-        return time.perf_counter() - start
+SLOW_EVENT_S = 0.25  # in slow motion, a step event (and a redraw of the live views) at most this often
 
 
 @dataclass(frozen=True)
@@ -71,6 +36,7 @@ class StepEvent:
     samples_per_s: float  # averaged over this fit() call, pauses excluded
     elapsed_s: float  # training time in this fit() call, pauses excluded
     eta_s: float
+    fresh: bool = False  # worth redrawing the live views for now (a granted step, a knob change, slow motion)
 
 
 @dataclass(frozen=True)
@@ -144,6 +110,9 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
         optimizer.load_state_dict(run.optimizer_state)
         for group in optimizer.param_groups:  # a state saved by the per-tensor Adam resumes fused too
             group["fused"], group["foreach"] = fused, None
+            group["lr"] = cfg.lr  # the run's own record wins (a learning rate changed mid-run is saved in both)
+    steer = Steer(control, run, optimizer)
+    probe = _start_replay(run, data, model)
     n, bs = len(x_train), cfg.batch_size
     steps = max(1, math.ceil(n / bs))
     best_loss = min((h["val_loss"] for h in run.history if "val_loss" in h), default=math.inf)
@@ -159,30 +128,35 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
         torch.manual_seed(cfg.seed * 100_003 + epoch)  # noise and dropout: reproducible, resumable
         order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 7919 + epoch)).to(device)
         model.train()
-        sums = {}
+        sums, count = {}, 0
         epoch_sums: dict[str, torch.Tensor] = {}
         finite = torch.ones((), dtype=torch.bool, device=device)
-        window_start, window_seen = time.perf_counter(), 0
+        window_start, window_seen, last_event = time.perf_counter(), 0, time.perf_counter()
         for step in range(steps):
+            waited, granted = steer.before_step(epoch + 1, step, steps)
+            window_start += waited  # paused time does not count
             if control.stopped:
                 status, message = "stopped", f"Stopped {control.reason} during epoch {epoch + 1}."
                 break
-            window_start += control.wait()  # paused time does not count
             if threads and torch.get_num_threads() != threads:  # process-wide: a UMAP fit in the app resets it
                 torch.set_num_threads(threads)
             xb = x_train[order[step * bs:(step + 1) * bs]]
+            started = time.perf_counter()
             with run.lock:
                 out = model(xb)
                 optimizer.zero_grad(set_to_none=True)
                 out.losses["loss"].backward()
                 optimizer.step()
+                run.step += 1
+            steer.after_step(time.perf_counter() - started)
             for k, v in out.losses.items():
                 d = v.detach()
                 sums[k] = sums.get(k, 0) + d
                 epoch_sums[k] = epoch_sums.get(k, 0) + d * len(xb)
             finite &= torch.isfinite(out.losses["loss"].detach())
-            window_seen += len(xb)
-            if (step + 1) % cfg.log_every == 0 or step + 1 == steps:
+            window_seen, count = window_seen + len(xb), count + 1
+            fresh = granted or steer.changed or (steer.speed < 1 and time.perf_counter() - last_event >= SLOW_EVENT_S)
+            if fresh or (step + 1) % cfg.log_every == 0 or step + 1 == steps:
                 if not bool(finite):
                     status = "failed"
                     break
@@ -191,17 +165,19 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
                 # The average over this fit() call is steadier than the last window's, which swings whenever
                 # another process takes a core; the ETA follows from it.
                 rate = seen / elapsed if elapsed > 0 else 0.0
-                count = (step % cfg.log_every) + 1
                 remaining = (steps - step - 1) * bs + (until - epoch - 1) * n
                 yield StepEvent(epoch + 1, step + 1, steps, {k: float(v) / count for k, v in sums.items()},
-                                rate, elapsed, remaining / rate if rate > 0 else math.inf)
-                sums, window_start, window_seen = {}, time.perf_counter(), 0
+                                rate, elapsed, remaining / rate if rate > 0 else math.inf, fresh)
+                sums, count, window_start, window_seen = {}, 0, time.perf_counter(), 0
+                last_event, steer.changed = time.perf_counter(), False
+        steer.end_epoch()
         if status == "failed":
             with run.lock:
                 _restore(model, last_good)
                 run.touch()
             message = (f"Training stopped in epoch {epoch + 1}: the loss became NaN or infinite. The weights of the "
-                       f"last good epoch ({epoch}) were kept. Try a lower learning rate (now {cfg.lr:g}).")
+                       f"last good epoch ({epoch}) were kept. Try a lower learning rate (now "
+                       f"{run.train_config.lr:g}).")
             break
         if status == "stopped":
             break
@@ -209,6 +185,7 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
         with run.lock, torch.no_grad():  # a page reading the model must not switch it to train mode meanwhile
             val = evaluate_losses(model, x_val)
             extra = model.extra_metrics(x_val[:EVAL_CHUNK])
+            run.replay.add(epoch + 1, replays.capture(model, probe))
         metrics.update({f"val_{k}": v for k, v in val.items()})
         metrics.update({"epoch": epoch + 1, "time_s": round(elapsed, 3),
                         "samples_per_s": seen / elapsed if elapsed > 0 else 0.0, **extra})
@@ -237,6 +214,20 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
         run.touch()  # a stop mid-epoch or the best-weights restore changed what the model computes
     yield EndEvent(status, message, {"best_epoch": run.best_epoch, "elapsed_s": elapsed,
                                      "samples_per_s": seen / elapsed if elapsed > 0 else 0.0})
+
+
+def _start_replay(run: Run, data, model: torch.nn.Module) -> np.ndarray:
+    """The probe inputs whose codes the replay keeps; a run without a replay (new, or saved before replays) starts
+    one with the codes it has now, and a resumed one forgets the snapshots after the epoch it resumes from."""
+    idx = replays.probe_indices(data)
+    with run.lock:
+        if run.replay is None or not np.array_equal(run.replay.probe_idx, idx):
+            run.replay = replays.Replay(idx)
+        run.replay.truncate(run.epoch)
+        probe = data.x[idx]
+        if run.epoch not in run.replay.epochs:
+            run.replay.add(run.epoch, replays.capture(model, probe))
+    return probe
 
 
 def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -57,7 +57,7 @@ def test_round_trip_restores_the_same_run(saved, tmp_path):
     run, folder, blob = saved
     names = set(members(blob))
     assert names == {f"{run.id}/{n}" for n in ("config.json", "model.safetensors", "history.json",
-                                                "optimizer.safetensors")}
+                                                "optimizer.safetensors", "replay.safetensors")}
     target = archive.import_zip(blob, tmp_path / "runs")
     assert target == tmp_path / "runs" / run.id
     back = runs.load(target)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from aeviz import catalog, runs
+from aeviz import catalog, run_files, runs
 from aeviz.errors import InputError
 from aeviz.runs import Run
 from aeviz.training import train
@@ -29,8 +29,10 @@ def test_round_trip_is_bit_for_bit(trained, tmp_path):
     run, _ = trained
     path = runs.save(run, tmp_path / "r1")
     assert sorted(p.name for p in path.iterdir()) == ["config.json", "history.json", "model.safetensors",
-                                                      "optimizer.safetensors"]
+                                                      "optimizer.safetensors", "replay.safetensors"]
     back = runs.load(path)
+    assert back.replay.epochs == run.replay.epochs == [0, 1, 2] and back.step == run.step > 0
+    assert all(np.array_equal(a, b) for a, b in zip(back.replay.codes, run.replay.codes))
     assert back.id == run.id and back.model_name == "vae" and back.epoch == 2 and back.best_epoch == run.best_epoch
     assert back.model.config == run.model.config and back.train_config == run.train_config
     assert back.data_source == "toy" and back.data_params == {"n": 240}
@@ -125,7 +127,7 @@ def test_missing_folder_and_oversized_json(tmp_path, trained):
         runs.load(tmp_path / "nope")
     path = _saved(trained, tmp_path)
     with open(path / "history.json", "w") as f:
-        f.write("[" + "0," * (runs.MAX_JSON_BYTES // 2) + "0]")
+        f.write("[" + "0," * (run_files.MAX_JSON_BYTES // 2) + "0]")
     with pytest.raises(InputError, match="larger than"):
         runs.load(path)
 
@@ -170,3 +172,23 @@ def test_revision_changes_when_weights_are_published():
     for event in __import__("aeviz.training", fromlist=["fit"]).fit(run, data):
         seen.append(run.revision)
     assert len(set(seen)) >= 3 and run.revision != other.revision  # per epoch, at the end, unique per run
+
+
+def test_a_damaged_replay_costs_the_replay_not_the_run(trained, tmp_path):
+    run, _ = trained
+    path = runs.save(run, tmp_path / "r")
+    (path / "replay.safetensors").write_bytes(b"not a safetensors file")
+    back = runs.load(path)
+    assert back.replay is None and back.epoch == run.epoch
+
+
+def test_malformed_change_records_are_dropped(trained, tmp_path):
+    run, _ = trained
+    path = runs.save(run, tmp_path / "r")
+    config = json.loads((path / "config.json").read_text())
+    good = {"epoch": 2, "step": 3, "steps": 6, "name": "lr", "old": 0.001, "new": 0.01}
+    config["changes"] = [good, {"epoch": "x"}, "junk", {**good, "new": True}, {**good, "name": "beta" * 50}]
+    config["step"] = -4
+    (path / "config.json").write_text(json.dumps(config))
+    back = runs.load(path)
+    assert back.changes == [good, {**good, "name": ("beta" * 50)[:40]}] and back.step == 0

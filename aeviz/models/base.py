@@ -82,6 +82,14 @@ class AutoEncoder(nn.Module):
         """The `knobs` that matter for a config with these values (a variant may use some only in one mode)."""
         return cls.knobs
 
+    # The config fields that may change while it trains (the trainer reads them at every step), e.g. the VAE's beta.
+    steerable: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def steerable_for(cls, values: dict[str, Any]) -> tuple[str, ...]:
+        """The `steerable` fields that matter for a config with these values."""
+        return cls.steerable
+
     def __init__(self, config: AEConfig, input_shape: tuple[int, ...]) -> None:
         super().__init__()
         assert isinstance(config, self.Config), f"{type(self).__name__} needs a {self.Config.__name__}"

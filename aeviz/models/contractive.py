@@ -65,6 +65,7 @@ class ContractiveAE(AutoEncoder):
     paper = "Rifai et al., Contractive auto-encoders: explicit invariance during feature extraction, ICML 2011"
     summary = "penalises the encoder's sensitivity to small input changes"
     knobs = ('weight',)
+    steerable = ('weight',)
 
     def forward(self, x: torch.Tensor) -> Output:
         z, jac_sq = encode_with_jacobian_norm(self.encoder, x.flatten(1))

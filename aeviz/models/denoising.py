@@ -31,6 +31,7 @@ class DenoisingAE(AutoEncoder):
     paper = "Vincent et al., Extracting and composing robust features with denoising autoencoders, ICML 2008"
     summary = "reconstructs clean inputs from corrupted ones"
     knobs = ('noise', 'noise_level')
+    steerable = ('noise_level',)
 
     def training_noise(self) -> tuple[str, float] | None:
         return self.config.noise, self.config.noise_level

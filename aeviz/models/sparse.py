@@ -49,6 +49,10 @@ class SparseAE(AutoEncoder):
     def label_knobs(cls, values: dict) -> tuple[str, ...]:
         return ("penalty", "weight") if values.get("penalty", "l1") == "l1" else ("penalty", "beta", "rho")
 
+    @classmethod
+    def steerable_for(cls, values: dict) -> tuple[str, ...]:
+        return ("weight",) if values.get("penalty", "l1") == "l1" else ("beta",)
+
     def build(self) -> None:
         c = self.config
         code_act = nn.ReLU() if c.penalty == "l1" else nn.Sigmoid()

@@ -34,6 +34,7 @@ class VAE(AutoEncoder):
     paper = "Kingma & Welling, Auto-encoding variational Bayes, ICLR 2014; Higgins et al., beta-VAE, ICLR 2017"
     summary = "encodes a distribution; samples from the prior decode to new images"
     knobs = ('beta',)
+    steerable = ('beta',)
 
     def build(self) -> None:
         c = self.config

@@ -1,0 +1,83 @@
+"""Reading a saved run's files defensively: size limits, JSON that may be corrupt, fields that may be anything.
+
+Everything here turns a bad file into a one-line InputError (or drops a bad optional field), so `runs.load` never
+shows a traceback and never unpickles.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from aeviz.errors import InputError
+
+FORMAT = "aeviz-run"
+FORMAT_VERSION = 1
+MAX_JSON_BYTES = 20_000_000  # a history of 10,000 epochs is ~5 MB
+
+
+def read_json(path: Path, what: str) -> Any:
+    if not path.is_file():
+        raise InputError(f"{path.parent}: not an aeviz run ({path.name} is missing). Pick a folder saved by aeviz.")
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise InputError(f"{path}: {what} is larger than {MAX_JSON_BYTES // 1_000_000} MB; this is not an aeviz run.")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:  # caught between the two renames of a save
+        raise InputError(f"{path.parent}: the run is being saved right now; try again.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: {what} is corrupt ({exc.__class__.__name__}); the run cannot be loaded.") from None
+
+
+def check_config(config: Any, folder: Path) -> None:
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise InputError(f"{folder}: config.json is not an aeviz run config (no 'format': '{FORMAT}').")
+    if config.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"{folder}: run format version {config.get('format_version')!r} is not supported "
+                         f"(this aeviz reads version {FORMAT_VERSION}); upgrade aeviz.")
+    for key, kind in (("dataset", dict), ("model", dict), ("train", dict), ("epoch", int), ("id", str)):
+        if not isinstance(config.get(key), kind):
+            raise InputError(f"{folder}: config.json has no valid {key!r}; the run cannot be loaded.")
+
+
+MAX_TITLE, MAX_NOTE = 80, 300
+
+
+def text_field(config: dict[str, Any], key: str, limit: int) -> str:
+    """A short free-text field of config.json: one line, at most `limit` characters; anything else is dropped."""
+    value = config.get(key, "")
+    return " ".join(value.split())[:limit] if isinstance(value, str) else ""
+
+
+def load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise InputError(f"{path.parent}: {path.name} is missing; the run cannot be loaded.")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a valid safetensors file ({str(exc).splitlines()[0]}).") from None
+
+
+def count(value: Any) -> int:
+    """A non-negative int field (0 when absent or anything else)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+CHANGE_KEYS = {"epoch": int, "step": int, "steps": int, "name": str, "old": float, "new": float}
+
+
+def changes(value: Any) -> list[dict[str, Any]]:
+    """The recorded knob changes (aeviz.steering); a malformed entry is dropped, the run itself is still good."""
+    if not isinstance(value, list):
+        return []
+    good = []
+    for item in value[:1000]:
+        if isinstance(item, dict) and all(isinstance(item.get(k), (int, float) if kind is float else kind)
+                                          and not isinstance(item.get(k), bool) for k, kind in CHANGE_KEYS.items()):
+            good.append({**{k: item[k] for k in CHANGE_KEYS}, "name": item["name"][:40]})
+    return good
