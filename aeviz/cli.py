@@ -20,6 +20,7 @@ from aeviz.config import build_config, fields_of, offered, parse_value, to_dict
 from aeviz.data import DATASETS, load_dataset
 from aeviz.defaults import suggested
 from aeviz.errors import InputError
+from aeviz.cli_export import add_export
 from aeviz.cli_workshop import cmd_app, cmd_pack
 from aeviz.evaluation import evaluate
 from aeviz.models import MODELS, model_class
@@ -282,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("out_dir", metavar="OUT_DIR", help="new folder, or one holding a pack to resume")
     k.add_argument("--quick", action="store_true", help="fewer epochs and less data: about a minute in all")
     k.set_defaults(fn=cmd_pack)
+    add_export(sub)
     sub.add_parser("datasets", help="list datasets and their parameters").set_defaults(fn=cmd_datasets)
     sub.add_parser("models", help="list models and their parameters").set_defaults(fn=cmd_models)
     r = sub.add_parser("runs", help="list the runs saved under a folder")
