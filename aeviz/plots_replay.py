@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from aeviz.plots import LAYOUT, LEGEND_TOP, PALETTE
+from aeviz.plots import LAYOUT, PALETTE
 from aeviz.replay import spaced
 
 FRAME_MS, TRANSITION_MS = 400, 250  # points glide between epochs, then rest a moment
@@ -43,8 +43,8 @@ def _controls(names: list[str]) -> dict:
     play = dict(fromcurrent=True, mode="immediate", frame=dict(duration=FRAME_MS, redraw=False),
                 transition=dict(duration=TRANSITION_MS, easing="cubic-in-out"))
     steps = [dict(method="animate", label=name, args=[[name], still]) for name in names]
-    slider = dict(active=len(names) - 1, steps=steps, currentvalue=dict(prefix="epoch "), x=0.12, len=0.88,
-                  y=0, yanchor="top", pad=dict(t=40))
+    slider = dict(active=len(names) - 1, steps=steps, currentvalue=dict(prefix="epoch ", xanchor="right"), x=0.2,
+                  len=0.8, y=0, yanchor="top", pad=dict(t=40))  # right of the buttons, its value at its right end
     buttons = dict(type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top", pad=dict(t=48),
                    showactive=False, buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                               dict(label="❚❚ Pause", method="animate", args=[[None], still])])
@@ -60,7 +60,8 @@ def replay_figure(epochs: Sequence[int], xy: np.ndarray, labels: np.ndarray | No
     groups = _groups(labels, classes, xy.shape[1])
     frames = [go.Frame(data=_traces(frame, groups), name=name) for name, frame in zip(names, xy)]
     fig = go.Figure(data=_traces(xy[-1], groups), frames=frames)
-    fig.update_layout(title=title, legend=LEGEND_TOP, **{**LAYOUT, "height": 560}, **_controls(names))
+    # the legend stands at the right, one class a row: above the plot it would meet the title
+    fig.update_layout(title=title, **{**LAYOUT, "height": 560}, **_controls(names))
     fig.update_layout(margin={**LAYOUT["margin"], "b": 110})  # room for the slider and the buttons
     fig.update_xaxes(title=axis_titles[0], range=_range(xy[..., 0]), autorange=False)
     fig.update_yaxes(title=axis_titles[1], range=_range(xy[..., 1]), autorange=False, scaleanchor="x",
