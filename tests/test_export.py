@@ -50,7 +50,7 @@ def vae(vae_dir):
 
 def test_the_gif_has_one_frame_per_captured_epoch(vae, digits):
     gif = Image.open(io.BytesIO(export.export_bytes(vae, digits, "latent-gif", "gif")))
-    assert gif.format == "GIF" and gif.n_frames == EPOCHS + 1 and gif.size == (1280, 720)
+    assert gif.format == "GIF" and gif.n_frames == EPOCHS + 1 and gif.size == (1920, 1080)
     assert gif.info["loop"] == 0 and gif.info["duration"] == export.FRAME_MS
     gif.seek(gif.n_frames - 1)
     gif.convert("RGB").load()  # every frame decodes
@@ -116,7 +116,7 @@ def test_every_export_of_the_cli_writes_its_file(capsys, vae_dir, tmp_path, what
     assert code == 0 and stdout.strip() == str(out)
     assert out.stat().st_size > 1000
     if SUFFIX[what] != "svg":
-        assert Image.open(out).size[0] in (1280, 1920)
+        assert Image.open(out).size == (1920, 1080)
 
 
 def _one_line_exit_2(code, err):

@@ -65,7 +65,7 @@ def show_replay(run: Run, data: Dataset) -> None:
 
 
 def _export_row(run: Run, data: Dataset) -> None:
-    st.markdown("**Export for slides** (1920 px wide PNG, SVG for editing, a 1280 px GIF that loops)")
+    st.markdown("**Export for slides** (1920 x 1080 PNG and GIF, the GIF loops; SVG to edit)")
     for col, (what, fmt, label) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS):
         no_loss = what == "loss" and not run.history
         col.download_button(label, data=functools.partial(_export, run.id, run.revision, what, fmt, run, data),
