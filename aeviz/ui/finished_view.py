@@ -75,7 +75,7 @@ def finished_panel(run: Run, job: Job | None) -> None:
                                      baseline=pca[0] if pca else None,
                                      baseline_name=f"PCA, {pca[1]} components" if pca else "PCA")
             st.plotly_chart(fig, key="train.done.mse", config=CHART_CONFIG)
-        loss_chart(points, run.history, run.id)
+        loss_chart(points, run.history, run.id, changes=run.changes)
     with right:
         latent_chart(xy, labels, data.classes, run.model.config.latent_dim, run.epoch, run.id)
 

@@ -11,6 +11,7 @@ from aeviz.ui import access, present, state, url
 
 NAV = [  # (script, label, icon): the order people work in
     ("app.py", "Start here", ":material/home:"),
+    ("pages/lessons.py", "Lessons", ":material/school:"),
     ("pages/data.py", "Data", ":material/dataset:"),
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/reconstructions.py", "Reconstruct & denoise", ":material/auto_fix_high:"),

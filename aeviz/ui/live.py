@@ -17,7 +17,7 @@ from aeviz import plots
 from aeviz.data import Dataset
 from aeviz.jobs import STRIP_SIZE, Job, JobView
 from aeviz.runs import Run
-from aeviz.ui import access, finished_view, state
+from aeviz.ui import access, finished_view, state, steer_view
 from aeviz.ui.run_charts import STRIP_SCALE, duration, latent_chart, loss_chart, strip
 
 LIVE_EVERY_S = 1.0  # the owner's live view: loss points arrive every few hundred ms
@@ -31,7 +31,7 @@ def show(run: Run, job: Job | None) -> None:
     if job is not None and job.state == "queued":
         st.fragment(run_every=QUEUED_EVERY_S)(queued_panel)(run.id)
     elif job is not None and job.active:
-        every = LIVE_EVERY_S if access.may_change(run.owner) else WATCH_EVERY_S
+        every = steer_view.refresh_every(job, LIVE_EVERY_S, WATCH_EVERY_S, access.may_change(run.owner))
         st.fragment(run_every=every)(live_panel)(run.id)
     else:
         finished_view.finished_panel(run, job)
@@ -73,10 +73,10 @@ def live_panel(run_id: str) -> None:
         st.caption(view.note)
     left, right = st.columns(2)  # the charts first: on a 768-pixel projector they are what the room watches
     with left:
-        loss_chart(view.loss_points, view.history, run_id, live=True)
+        loss_chart(view.loss_points, view.history, run_id, live=True, changes=view.changes)
     with right:
         latent_chart(view.probe_xy, view.probe_labels, job.data.classes, job.run.model.config.latent_dim,
-                      view.probe_epoch, run_id)
+                      view.probe_when, run_id)
     strip(view.strip_inputs, view.strip_outputs, job.data.is_image, f"now, epoch {view.epoch}", view.strip_noisy,
           job.run.model.training_noise())
     _epoch_metrics(view.history)
@@ -101,6 +101,7 @@ def _controls(job: Job, view: JobView) -> None:
     with c3.container(key="train.live.status"):
         st.markdown(f"**{job.run.model_name}** on **{job.data.name}** · "
                     f"{_state_words(view.state, stopping, job.control.paused)}")
+    steer_view.steer_row(job, view.total_steps)
 
 
 def _state_words(state_name: str, stopping: bool, paused: bool) -> str:

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from aeviz import plots
+from aeviz import plots, steering
 
 STRIP_SCALE = 3  # 28 px digits drawn at 84 px: readable on a projector
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -63,13 +63,15 @@ LIVE_LOSS_EVERY_S = 2.0  # a live loss chart is rebuilt at most this often, what
 
 
 def loss_chart(points: list[dict[str, float]], history: list[dict[str, Any]], run_id: str,
-               live: bool = False) -> None:
-    """The loss chart; a live one is rebuilt once per `LIVE_LOSS_EVERY_S` (and per finished epoch) for every tab."""
+               live: bool = False, changes: list[dict[str, Any]] = ()) -> None:
+    """The loss chart; a live one is rebuilt once per `LIVE_LOSS_EVERY_S` (and per finished epoch or knob change)
+    for every tab. Each knob changed mid-run is a dashed line with its text ("lr 0.002 → 0.01 (epoch 4, step 17)")."""
     if not points and not history:
         st.caption("The loss curve appears after the first logged steps.")
         return
     when = int(time.monotonic() // LIVE_LOSS_EVERY_S) if live else (len(points), points[-1]["epoch"] if points else 0)
-    fig = loss_figure(run_id, when, len(history), _thin(points), history)
+    marks = [(steering.mark_x(c), steering.label(c)) for c in changes]
+    fig = loss_figure(run_id, when, (len(history), len(marks)), _thin(points), history, marks)
     st.plotly_chart(fig, key="train.live.loss", config=CHART_CONFIG)
 
 
@@ -90,10 +92,11 @@ def _thin(points: list[dict[str, float]], most: int = MAX_DRAWN_POINTS) -> list[
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def loss_figure(run_id: str, when: Any, n_epochs: int, _points: list[dict[str, float]],
-                _history: list[dict[str, Any]]) -> go.Figure:
-    """The loss chart, built once per `when` (new points, or a live chart's time slot) and epoch for every tab."""
-    fig = plots.loss_curves(_distinct_parts(_points), _history)
+def loss_figure(run_id: str, when: Any, counts: tuple[int, int], _points: list[dict[str, float]],
+                _history: list[dict[str, Any]], _marks: list[tuple[float, str]] = ()) -> go.Figure:
+    """The loss chart, built once per `when` (new points, or a live chart's time slot) and per count of epochs and
+    marks, for every tab."""
+    fig = plots.loss_curves(_distinct_parts(_points), _history, marks=_marks)
     fig.update_layout(uirevision=run_id)  # keep the user's zoom while the data updates
     fig.update_yaxes(dtick="D2", tickformat="~g")  # log axis labelled 1, 2, 5, 10, 20...: no crowded digits
     return fig
@@ -107,25 +110,26 @@ def _distinct_parts(points: list[dict[str, float]]) -> list[dict[str, float]]:
 
 
 def latent_chart(xy: np.ndarray | None, labels: np.ndarray | None, classes: tuple[str, ...] | None,
-                  latent_dim: int, epoch: int, run_id: str) -> None:
+                  latent_dim: int, when: int | str, run_id: str) -> None:
+    """The probe's codes; `when` is an epoch or a mid-epoch moment ("epoch 4, step 17/47")."""
     if xy is None:
         st.caption("The latent plot appears once training starts.")
         return
-    fig = latent_figure(run_id, epoch, latent_dim, fingerprint(xy), xy, labels, classes)
+    when = f"epoch {when}" if isinstance(when, int) else when
+    fig = latent_figure(run_id, when, latent_dim, fingerprint(xy), xy, labels, classes)
     st.plotly_chart(fig, key="train.live.latent", config=CHART_CONFIG)
     how = f"the {latent_dim}-D code itself" if latent_dim <= 2 else f"PCA of the {latent_dim}-D code"
-    st.caption(f"{len(xy):,} validation samples at epoch {epoch}, {how}, coloured by label: watch the clusters "
-               "form.")
+    st.caption(f"{len(xy):,} validation samples at {when}, {how}, coloured by label: watch the clusters form.")
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def latent_figure(run_id: str, epoch: int, latent_dim: int, fingerprint: str, _xy: np.ndarray,
+def latent_figure(run_id: str, when: str, latent_dim: int, fingerprint: str, _xy: np.ndarray,
                   _labels: np.ndarray | None, _classes: tuple[str, ...] | None) -> go.Figure:
     """The latent scatter, built once per probe (the codes change once an epoch, the live view redraws every
     second, and building a 1,000-point figure costs ~70 ms of the training thread's CPU). Keyed by the codes'
     fingerprint, since the end of a run re-encodes the probe with the best epoch's weights."""
     raw = latent_dim <= 2  # 1-D and 2-D codes are drawn as they are
-    fig = plots.latent_scatter(_xy, _labels, _classes, title=f"Codes at epoch {epoch}",
+    fig = plots.latent_scatter(_xy, _labels, _classes, title=f"Codes at {when}",
                                axis_titles=("z1", "z2") if raw else ("PC 1", "PC 2"))
     # As tall as the loss chart beside it: the live view fits a 768-pixel projector in presenter mode.
     fig.update_layout(uirevision=run_id, dragmode="pan", legend=dict(title="class"), height=plots.LAYOUT["height"])

@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from aeviz.data import DATASETS
+from aeviz.data_ref import encode_data  # noqa: F401 - pages and tests use url.encode_data
 from aeviz.errors import InputError
 from aeviz.loaders import download
 from aeviz.ui import present, state
@@ -212,16 +212,6 @@ def text_input(where: Any, label: str, *, key: str, value: str = "", max_chars: 
 # -- what every page carries: the run it looks at and the data for new runs ---------------------------------------
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
 UPLOAD = re.compile(r"upload:([0-9a-f]{8,64})/([A-Za-z0-9._ -]{1,120})")
-
-
-def encode_data(source: str, params: dict[str, Any]) -> str:
-    """'moons:n=500,noise=0.1'; an upload is 'upload:<digest>/<name>' (never a server path)."""
-    path = Path(source)
-    uploads = download.cache_dir() / "uploads"
-    if source not in DATASETS and path.parent.parent == uploads:
-        source = f"upload:{path.parent.name}/{path.name}"
-    return source + (":" + ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                                    for k, v in sorted(params.items())) if params else "")
 
 
 def decode_data(raw: str) -> tuple[str, dict[str, Any]]:
