@@ -2,7 +2,8 @@
 
 A Dataset is x (N, *shape) float32 in [0, 1] plus optional integer labels and a seeded train/val split. Sources:
 the bundled MNIST test set (works offline), downloaded MNIST-family sets (cached, hash-checked, falling back to
-the bundled sample when offline), scikit-learn's digits, synthetic manifolds, and user files (`loaders/files.py`).
+the bundled sample when offline), scikit-learn's digits, synthetic manifolds, seeded uniform noise (the control: an
+image set with nothing to compress) and user files (`loaders/files.py`).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class Param:
 @dataclass(frozen=True)
 class DatasetSpec:
     description: str  # one line, for `aeviz datasets` and the dataset picker
-    kind: str  # "bundled" | "download" | "toy" | "builtin"
+    kind: str  # "bundled" | "download" | "toy" | "builtin" | "synthetic"
     params: tuple[Param, ...] = ()
     shape: tuple[int, ...] = ()  # one sample's shape, known before loading (pickers offer only what fits a run)
 
@@ -109,6 +110,7 @@ _TOY = (
     Param("n", 2000, 10, 100_000, "number of points"),
     Param("noise", 0.05, 0.0, 1.0, "standard deviation of the Gaussian noise (the shapes are about 2 units across)"),
 )
+_NOISE = (Param("n", 10_000, 10, 70_000, "number of images"),)
 
 DATASETS: dict[str, DatasetSpec] = {
     "mnist": DatasetSpec("MNIST test set: 10,000 handwritten digits, 28x28 (bundled, offline)", "bundled", _LIMIT,
@@ -126,6 +128,8 @@ DATASETS: dict[str, DatasetSpec] = {
                               (3,)),
     "s-curve": DatasetSpec("an S-shaped 2-D sheet in 3-D, labelled by 6 segments along the curve", "toy", _TOY,
                            (3,)),
+    "noise": DatasetSpec("uniform random pixels, 28x28, no labels: nothing an autoencoder can compress", "synthetic",
+                         _NOISE, _IMAGE_28),
 }
 
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
@@ -163,6 +167,8 @@ def load_dataset(
     if spec.kind == "toy":
         x, y, classes = toy.TOYS[name](values["n"], values["noise"], seed)
         return _build(name, x, y, classes, name, values, split)
+    if spec.kind == "synthetic":
+        return _build(name, toy.uniform_images(values["n"], seed), None, None, name, values, split)
     if spec.kind == "builtin":
         x8, y8 = _digits()
         return _build(name, _images(x8 / np.float32(16)), y8, DIGIT_CLASSES, name, values, split)

@@ -35,6 +35,7 @@ DOWNLOADED = {
     ),
     "kmnist": ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
 }
+UNLABELLED = {"noise"}  # tests/test_noise_data.py
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
@@ -62,9 +63,9 @@ def check_contract(ds: Dataset) -> None:
 
 def test_registry_lists_every_dataset_with_its_params():
     assert data.dataset_names() == list(DATASETS) and data.dataset_names()[0] == "mnist"
-    assert set(DATASETS) == set(EXPECTED) | set(DOWNLOADED)
+    assert set(DATASETS) == set(EXPECTED) | set(DOWNLOADED) | UNLABELLED
     for name, spec in DATASETS.items():
-        assert spec.kind in ("bundled", "download", "toy", "builtin")
+        assert spec.kind in ("bundled", "download", "toy", "builtin", "synthetic")
         assert spec.description and "\n" not in spec.description
         for p in spec.params:
             assert p.min <= p.default <= p.max and p.help, (name, p)
@@ -230,5 +231,5 @@ def test_the_core_never_imports_streamlit():
 
 @pytest.mark.parametrize("name", [n for n in DATASETS if DATASETS[n].kind != "download"])
 def test_each_registry_entry_states_the_shape_it_loads(name):
-    params = {"limit": 50} if name == "mnist" else {"n": 50} if DATASETS[name].kind == "toy" else {}
+    params = {"limit": 50} if name == "mnist" else {"n": 50} if DATASETS[name].kind in ("toy", "synthetic") else {}
     assert tuple(load_dataset(name, **params).shape) == DATASETS[name].shape

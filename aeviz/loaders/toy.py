@@ -1,9 +1,11 @@
-"""Synthetic manifolds: 2-D moons, circles and spirals, 3-D swiss roll and S-curve.
+"""Synthetic data: 2-D moons, circles and spirals, 3-D swiss roll and S-curve, and images of pure noise.
 
 Every maker takes (n, noise, seed) and returns x (n, D) float32 min-max scaled per feature to [0, 1], integer labels
 (n,) and class names. `noise` is the standard deviation of Gaussian noise relative to a shape about 2 units
 across (scikit-learn's convention for moons and circles), so the same value looks alike on every manifold.
 `sheet` gives the 3-D sheets' true 2-D coordinates, what a 2-D code should recover when it unrolls them.
+`uniform_images` is the opposite of a manifold: every pixel independent, so no code smaller than the image can keep
+more than its share of the variance (the control for "an autoencoder compresses structure, not data").
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ def sheet(name: str, n: int, seed: int) -> np.ndarray:
     else:
         raise ValueError(f"{name!r} is not a sheet. Choose one of ['s-curve', 'swiss-roll'].")
     return np.column_stack([along, x[:, 1]])
+
+
+def uniform_images(n: int, seed: int) -> np.ndarray:
+    """n images (n, 1, 28, 28) float32 of independent uniform pixels in [0, 1); no labels (there is nothing to tell
+    apart). Its own stream of the seed: the train/val split draws from [seed, 0], so the two stay independent."""
+    return np.random.default_rng([seed, 2]).random((n, 1, 28, 28), dtype=np.float32)
 
 
 TOYS: dict[str, Callable[[int, float, int], ToyData]] = {
