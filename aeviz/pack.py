@@ -6,7 +6,9 @@ smaller epochs/data of `--quick`. `make_pack` trains them in turn into OUT_DIR/<
 finished run is kept, so running the same command again resumes an interrupted pack, and a folder that is not an
 aeviz run is never touched (the pack refuses before training anything).
 
-Measured on 2 busy cores (load 4-6, 2026-11): the full pack in 4 minutes (187 s of CPU), --quick in 45 s.
+Measured on 2 busy cores (load 4-6, 2026-11): the full pack in 4 minutes (187 s of CPU), --quick in 45 s, before
+noise-32 joined (19 s more, 3 s with --quick). Every check of `aeviz.lesson_checks` is green on a run of the pack,
+full and --quick (tests/test_lesson_checks.py trains the --quick ones).
 
 No trained weights ship inside the package. A starter run would fit the 5 MB budget (the 2-D VAE is 1.9 MB in
 fp16), but it would be a binary that every later change to a model's layers or to the run format must keep
@@ -106,6 +108,11 @@ PACK: dict[str, Spec] = {
         "the validation MSE falls as each layer joins, then again while fine-tuning.",
         "stacked", "mnist", {"latent_dim": 32, "hidden": (512, 256, 128), "pretrain_epochs": 1}, {},
         {"epochs": 20}, {"epochs": 15, **MNIST_QUICK}),
+    "noise-32": Spec(
+        "Plain AE on pure noise: nothing to compress",
+        "Train: beside the plain AE on digits, its validation loss hardly falls after the first epoch and ends no "
+        "lower than PCA's at 32 components: with every pixel independent there is no structure to learn.",
+        "ae", "noise", {"latent_dim": 32, "hidden": MLP}, {}, {"epochs": 20}, {"epochs": 15, "n": 4000}),
     "swiss-roll-2d": Spec(
         "Swiss roll in a 2-D code",
         "Latent space: colour by label: the AE pulls apart the layers of the roll that PCA lays on top of each "

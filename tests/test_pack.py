@@ -36,7 +36,7 @@ def quick_pack(tmp_path_factory):
 def test_registry_covers_every_variant_with_titles_notes_and_distinct_labels():
     assert len(pack.PACK) >= 10
     assert {s.model for s in pack.PACK.values()} == set(MODELS)
-    assert {"mnist", "swiss-roll", "moons"} <= {s.data for s in pack.PACK.values()}
+    assert {"mnist", "swiss-roll", "moons", "noise"} <= {s.data for s in pack.PACK.values()}
     labels = set()
     for slug, spec in pack.PACK.items():
         assert 0 < len(spec.title) <= runs.MAX_TITLE and 0 < len(spec.note) <= runs.MAX_NOTE, slug
