@@ -63,7 +63,8 @@ def _probe(data: Dataset, n: int = PROBE) -> np.ndarray:
 def _vs_pca(run: Run, data: Dataset) -> dict[str, float]:
     """Held-out MSE of the run and of PCA with as many components (fitted on the training split, clipped to [0, 1])."""
     found = evaluate(run.model, data.split("train")[0], _probe(data), with_kmeans=False)
-    return {"mse": found["mse"], "pca_mse": found["pca_mse"], "ratio": found["mse"] / found["pca_mse"],
+    ratio = found["mse"] / found["pca_mse"] if found["pca_mse"] > 0 else float("inf")  # PCA keeping every value
+    return {"mse": found["mse"], "pca_mse": found["pca_mse"], "ratio": ratio,
             "k": float(found["pca_components"])}
 
 

@@ -81,7 +81,7 @@ LESSONS: tuple[Lesson, ...] = (
         "Now the code can describe a curved surface through the data, not only a flat one. On digits that is "
         "worth a clearly lower reconstruction error than PCA's with as many numbers.",
         r"\text{MSE}_{\text{AE}}(k) \;<\; \text{MSE}_{\text{PCA}}(k) \quad\text{with}\quad z = f(x) \in \mathbb{R}^k",
-        "ae-32",
+        "ae-2d",
         (Look("Train: validation MSE per epoch against PCA's line", "train"),
          Look("Reconstructions: the same digits rebuilt, clean", "reconstructions", {"noise": "none"})),
         "Why can PCA never win this race on a training set it fitted, yet sometimes does on new data?",

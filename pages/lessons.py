@@ -19,10 +19,10 @@ lesson = lessons_view.pick_lesson(done)
 st.subheader(lesson.title)
 lessons_view.idea(lesson)
 run = run_picker.run_picker("lessons", label="Your current run")
-left, right = st.columns(2, gap="large")
+lessons_view.setup(lesson, state.current_run())
+lessons_view.looks(lesson)
+left, right = st.columns([2, 3], gap="large")
 with left:
-    lessons_view.setup(lesson, state.current_run())
-    lessons_view.looks(lesson)
-with right:
     lessons_view.question(lesson)
+with right:
     lessons_view.live_check(lesson, run)

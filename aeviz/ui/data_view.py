@@ -28,6 +28,7 @@ KIND_NOTE = {
     "download": "downloaded once, then cached; offline it falls back to the bundled MNIST",
     "builtin": "comes with scikit-learn",
     "toy": "generated on the fly: points on a low-dimensional shape",
+    "synthetic": "generated on the fly from a seed: images with no structure at all",
 }
 UPLOAD_TYPES = ["npy", "npz", "csv", "zip"]
 PER_CLASS = 4  # samples drawn for each class in the grid

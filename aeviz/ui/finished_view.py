@@ -16,7 +16,7 @@ from aeviz.evaluation import corrupt, encode_all, reconstruct_all
 from aeviz.jobs import PROBE_SIZE, STRIP_SIZE, Job, history_points
 from aeviz.projections import aligned_pca
 from aeviz.runs import Run
-from aeviz.ui import access, state
+from aeviz.ui import access, replay_view, state
 from aeviz.ui.run_charts import CHART_CONFIG, duration, latent_chart, loss_chart, strip
 
 
@@ -78,6 +78,8 @@ def finished_panel(run: Run, job: Job | None) -> None:
         loss_chart(points, run.history, run.id, changes=run.changes)
     with right:
         latent_chart(xy, labels, data.classes, run.model.config.latent_dim, run.epoch, run.id)
+    st.subheader("Replay: how the codes formed", anchor="replay")
+    replay_view.show_replay(run, data)
 
 
 def _status(run: Run, job: Job | None) -> None:

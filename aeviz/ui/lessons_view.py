@@ -50,7 +50,7 @@ def setup(lesson: lessons.Lesson, run: Run | None) -> None:
     spec = PACK[lesson.pack]
     row = next((r for r in state.visible_runs() if r["title"] == spec.title and r["epoch"] > 0), None)
     st.markdown(f"**Set-up.** {spec.note}")
-    c1, c2 = st.columns(2)
+    c1, c2 = st.columns([3, 2], vertical_alignment="center")
     if row is not None:
         current = run is not None and run.id == row["id"]
         c1.button(f"Open “{spec.title}”", icon=":material/play_circle:", key=f"{PAGE}.open.{lesson.slug}",
@@ -59,7 +59,7 @@ def setup(lesson: lessons.Lesson, run: Run | None) -> None:
     else:
         c1.caption("This server has no workshop pack run for this lesson (`aeviz pack OUT_DIR`, then "
                    "`aeviz app --runs OUT_DIR`); train one with the same settings instead:")
-    c2.page_link("pages/train.py", label="Train it yourself (settings filled in)", icon=":material/model_training:",
+    c2.page_link("pages/train.py", label="Or train one yourself", icon=":material/model_training:",
                  query_params={**url.links(), **lesson.train})
 
 
@@ -93,13 +93,18 @@ def live_check(lesson: lessons.Lesson, run: Run | None) -> None:
     except InputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
+    except Exception as exc:  # noqa: BLE001 - a check that breaks on an odd run must not break the lesson
+        st.error(f"The check could not be computed on this run ({type(exc).__name__}: {exc}). Open the lesson's "
+                 "run above and try again.", icon=":material/error:")
+        return
     label = f"on “{run.title or run.model_name}”, epoch {run.epoch}"
     if verdict.ok:
         st.success(f"**The effect is there** ({label}). {verdict.summary}", icon=":material/check_circle:")
         lessons.mark_done(state.runs_dir(), access.me() or "admin", lesson.slug, run.id)
     else:
+        measured = verdict.missing and not verdict.summary.startswith("This check needs")
         st.warning(f"**Not yet** ({label}). {verdict.missing or verdict.summary}"
-                   + (f" Measured: {verdict.summary}" if verdict.missing else ""), icon=":material/pending:")
+                   + (f" Measured: {verdict.summary}" if measured else ""), icon=":material/pending:")
 
 
 @st.cache_data(show_spinner="Checking your run...", max_entries=64)
@@ -110,13 +115,16 @@ def _verdict(slug: str, run_id: str, revision: int, seen: tuple, _run: Run) -> V
 
 
 def _finder(run: Run) -> Any:
-    """`reference(model_name, data_source=None)`: the newest run this visitor may see of that model, trained on
-    the same data as `run` (or on `data_source`), at least one epoch in."""
+    """`reference(model_name, data_source=None)`: a run this visitor may see of that model, trained on the same
+    data as `run` (or on `data_source`), at least one epoch in. Of several: a code at least as wide as `run`'s, the
+    nearest in size, then the newest (a 16-D contractive AE is compared with the 32-D plain AE, not a 2-D one, whose
+    squeezed code is insensitive for another reason)."""
     def reference(model_name: str, data_source: str | None = None) -> Run | None:
-        source = data_source or run.data_source
-        for row in state.visible_runs():
-            if row["model"] != model_name or row["dataset"] != source or row["epoch"] < 1 or row["id"] == run.id:
-                continue
+        source, k = data_source or run.data_source, run.model.config.latent_dim
+        rows = [r for r in state.visible_runs() if r["model"] == model_name and r["dataset"] == source
+                and r["epoch"] >= 1 and r["id"] != run.id and not r["error"]]
+        rows.sort(key=lambda r: ((r["latent_dim"] or 0) < k, abs((r["latent_dim"] or 0) - k)))  # stable: newest first
+        for row in rows:
             try:
                 other = state.open_run(row["id"])
             except InputError:
