@@ -220,7 +220,7 @@ def _over_data(ax: Any, inputs: np.ndarray, points: np.ndarray, labels: np.ndarr
 
 def samples(run: Any, data: Any, out: IO[bytes], fmt: str) -> None:
     """Decodes of draws from the prior N(0, I), for a model that has one (a VAE)."""
-    if not has_prior(run.model):
+    if not run.model.has_prior:
         raise InputError(f"This {run.model_name} model has no prior to sample from; 'samples' needs a VAE. Export "
                          "'recon' or 'latent' instead.")
     with run.lock:
@@ -235,10 +235,6 @@ def samples(run: Any, data: Any, out: IO[bytes], fmt: str) -> None:
     ax.set_title(f"Samples from the prior N(0, I), decoded (epoch {run.epoch})")
     fig.savefig(out, format=fmt)
 
-
-def has_prior(model: Any) -> bool:
-    """A variant declares it (`has_prior` on its class); until all do, a model that can `sample` has one."""
-    return bool(getattr(model, "has_prior", callable(getattr(model, "sample", None))))
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,7 @@ def check_insensitive_code(run: Run, data: Dataset, reference: Reference) -> Ver
 
 def check_vae_prior(run: Run, data: Dataset, reference: Reference) -> Verdict:
     """Draws from a VAE's prior decode to images about as close to the data as new real images are."""
-    if not callable(getattr(run.model, "sample", None)):  # a model with a prior is one that can sample from it
+    if not run.model.has_prior:
         return _needs("a VAE", "open '2-D VAE: digits on a map' or train a vae.")
     pool = data.x[data.train_idx[:POOL]]
     real = _probe(data, SAMPLES)

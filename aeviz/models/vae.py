@@ -35,6 +35,7 @@ class VAE(AutoEncoder):
     summary = "encodes a distribution; samples from the prior decode to new images"
     knobs = ('beta',)
     steerable = ('beta',)
+    has_prior = True
 
     def build(self) -> None:
         c = self.config

@@ -171,7 +171,7 @@ def samples(run: Run, codes: Codes) -> None:
     except InputError as exc:
         st.error(str(exc))
         return
-    if run.model_name == "vae":
+    if run.model.has_prior:
         c = st.columns(2)
         c[0].markdown("**From the prior** $z \\sim \\mathcal{N}(0, I)$")
         c[0].image(plots.tile(_samples(run.id, run.revision, "prior", seed, run, codes.z), cols=8, scale=2))
