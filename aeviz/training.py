@@ -155,7 +155,10 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
                 epoch_sums[k] = epoch_sums.get(k, 0) + d * len(xb)
             finite &= torch.isfinite(out.losses["loss"].detach())
             window_seen, count = window_seen + len(xb), count + 1
-            fresh = granted or steer.changed or (steer.speed < 1 and time.perf_counter() - last_event >= SLOW_EVENT_S)
+            # Fresh (reported now, with the weights): a granted step, a knob change, a pause that is about to hold
+            # the loop (the view must show exactly where it stopped), and slow motion a few times a second.
+            fresh = (granted or steer.changed or (control.paused and not steer.to_epoch_end)
+                     or (steer.speed < 1 and time.perf_counter() - last_event >= SLOW_EVENT_S))
             if fresh or (step + 1) % cfg.log_every == 0 or step + 1 == steps:
                 if not bool(finite):
                     status = "failed"

@@ -8,6 +8,7 @@ temp folder) so a person can look at what the app showed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -56,14 +57,12 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A fresh server: the first URL it sees is the test's deep link."""
+@contextlib.contextmanager
+def serve(runs_dir: Path, scratch: Path):
+    """A Streamlit server of the app on a free port over `runs_dir`; yields its URL. `scratch`: cache and log."""
     port = _free_port()
-    runs_dir = tmp_path_factory.mktemp("runs")
-    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(tmp_path_factory.mktemp("cache")),
-           "AEVIZ_GRACE_S": "1"}
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(scratch / "cache"), "AEVIZ_GRACE_S": "1"}
+    log = open(scratch / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1",
                              "--server.disconnectedSessionTTL", "2"],  # a closed tab is released quickly
@@ -71,11 +70,19 @@ def server(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc)
-        yield url, runs_dir
+        yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A fresh server: the first URL it sees is the test's deep link."""
+    runs_dir = tmp_path_factory.mktemp("runs")
+    with serve(runs_dir, tmp_path_factory.mktemp("scratch")) as url:
+        yield url, runs_dir
 
 
 @pytest.fixture(scope="module")
