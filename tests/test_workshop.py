@@ -168,10 +168,13 @@ def test_a_visitor_cannot_pause_or_stop_anothers_running_job(trained):
         assert not at.exception
         keys = [b.key for b in at.button]
         assert "train.live.pause" not in keys and "train.live.resume" not in keys and "train.live.stop" not in keys
+        assert "train.live.step_batch" not in keys and "train.live.step_epoch" not in keys  # nor step it
+        assert not [w for w in at.number_input if w.key.startswith("train.live.knob")]  # nor change its knobs
         assert any("read-only" in m.value for m in at.markdown)
         owner = open_page("pages/train.py", as_visitor(token="f" * 32), query={"run": run.id})
-        assert "train.live.resume" in [b.key for b in owner.button] and "train.live.stop" in [
-            b.key for b in owner.button]
+        owned = [b.key for b in owner.button]
+        assert {"train.live.resume", "train.live.stop", "train.live.step_batch", "train.live.step_epoch"} <= set(owned)
+        assert owner.number_input(key="train.live.knob.lr").value == run.train_config.lr
     finally:
         job.stop()
         job.done.wait(60)
