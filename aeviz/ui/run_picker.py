@@ -22,6 +22,14 @@ def _options() -> tuple[list[str], dict[str, str]]:
     unsaved = [*state.session_runs().values(), *(j.run for j in state.job_manager().active_jobs(state.session_owner()))]
     for run in unsaved:  # this visitor's runs that have no saved epoch yet (this tab's, or one before a reload)
         labels.setdefault(run.id, catalog.label(catalog.row_of_run(run)))
+    manager = state.job_manager()
+    for run_id in labels:  # a training run's epoch would be stale by the next second: the live view has it
+        job = manager.get(run_id)
+        if job is not None and job.active:
+            parts = catalog.parts(catalog.row_of_run(job.run))
+            parts["epochs"] = f"{job.until} epochs"
+            parts["status"] = "queued" if job.state == "queued" else "in training (live below)"
+            labels[run_id] = " · ".join(p for p in parts.values() if p)
     current = state.current_run()
     if current is not None and current.id not in labels:
         labels[current.id] = catalog.label(catalog.row_of_run(current)) + " · shared with you"
