@@ -30,7 +30,7 @@ with left:
     if view is not None:
         fig = latent_view.figure(run, codes, data, view, split, colour, extra)
         event = st.plotly_chart(fig, key=f"latent.chart.{method}", on_select="rerun",
-                                selection_mode=("points", "box", "lasso"))
+                                selection_mode=("points", "box", "lasso"), config=plots.CHART_CONFIG)
         st.caption(f"All {len(view.xy):,} points of {explore.SPLIT_WORDS[split]} are drawn; {view.note}. Lasso "
                    "(or pick the box tool, top right) to select a group; in zoom or pan mode, click one point for its "
                    "nearest neighbours; double-click to clear.")
@@ -44,4 +44,4 @@ if show_3d and codes.z.shape[1] >= 3:
     centred = codes.z - codes.z.mean(0)
     xyz = centred @ np.linalg.svd(centred, full_matrices=False)[2][:3].T
     st.plotly_chart(plots.points_3d(xyz, codes.y, "The codes' first three principal components"),
-                    key="latent.chart3d")
+                    key="latent.chart3d", config=plots.CHART_CONFIG)

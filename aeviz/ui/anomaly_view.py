@@ -82,7 +82,7 @@ def threshold(codes: Codes) -> float:
     c[1].metric("Above the threshold", f"{above:,} of {len(errors):,}")
     c[2].metric("Median error", f"{np.median(errors):.3g}")
     c[3].metric("Largest error", f"{errors.max():.4f}")
-    st.plotly_chart(_error_histogram(errors, thr, q), key="anomalies.hist")
+    st.plotly_chart(_error_histogram(errors, thr, q), key="anomalies.hist", config=plots.CHART_CONFIG)
     return thr
 
 
@@ -240,8 +240,10 @@ def ood(run: Run, data: Dataset, codes: Codes, thr: float) -> None:
     st.caption(f"The AUC is the chance that a random {batch.label} sample is rebuilt worse than a random validation "
                f"sample ({len(out_err):,} against {len(codes.errors):,}).")
     left, right = st.columns(2)
-    left.plotly_chart(_overlay_histogram(codes.errors, out_err, batch.label), key="anomalies.ood_hist")
-    right.plotly_chart(_overlay_codes(codes.z, out_z, batch.label), key="anomalies.ood_codes")
+    left.plotly_chart(_overlay_histogram(codes.errors, out_err, batch.label), key="anomalies.ood_hist",
+                      config=plots.CHART_CONFIG)
+    right.plotly_chart(_overlay_codes(codes.z, out_z, batch.label), key="anomalies.ood_codes",
+                       config=plots.CHART_CONFIG)
     if data.is_image:
         recon = _first_reconstructions(run.id, run.revision, batch.key, run, batch.x)
         st.markdown(f"**A few of them** ({batch.label}): the inputs on top, what the run rebuilds below")

@@ -260,7 +260,7 @@ def confusion_figure(table: np.ndarray, row_names: list[str], col_names: list[st
 def show_confusion(data: Dataset, result: clustering.Clustering, y: np.ndarray, names: dict[int, str]) -> None:
     table, labels, order = clustering.confusion(y, result.assign)
     fig = confusion_figure(table, [class_name(data, lab) for lab in labels], [names[c] for c in order])
-    st.plotly_chart(fig, key=f"{PAGE}.confusion")
+    st.plotly_chart(fig, key=f"{PAGE}.confusion", config=plots.CHART_CONFIG)
 
 
 def centroid_codes(result: clustering.Clustering, z: np.ndarray, space: str, order: list[int]) -> np.ndarray:

@@ -156,7 +156,7 @@ def show(data: Dataset) -> None:
         if data.y is not None:
             counts = np.bincount(data.y, minlength=data.n_classes)
             st.plotly_chart(plots.bars(list(data.classes), counts.tolist(), "Samples per class", "samples"),
-                            key="data.bars")
+                            key="data.bars", config=plots.CHART_CONFIG)
         else:
             st.info("This dataset has no labels: the plots colour nothing, and clustering scores are skipped.")
 
@@ -210,7 +210,7 @@ def point_cloud(data: Dataset) -> None:
         xy, _, ratio = pca_2d(x)
         fig = plots.latent_scatter(xy, y, data.classes, title=f"{data.name}: first two PCA axes",
                                    axis_titles=(f"PC1 ({ratio[0]:.0%})", f"PC2 ({ratio[1]:.0%})"))
-    st.plotly_chart(fig, key="data.points")
+    st.plotly_chart(fig, key="data.points", config=plots.CHART_CONFIG)
     if d in (2, 3):
         st.caption(f"The points lie near a shape of lower dimension than {d}: a {d - 1}-number code can describe "
                    "where a point is on it. Colour is the class (the segment along the shape for the rolls).")

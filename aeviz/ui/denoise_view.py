@@ -132,7 +132,7 @@ def inspect_one(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray, options: 
     c = st.columns([1, 1, 1, 1.6])
     for col, name, img in zip(c, ("Original", "Noisy input", "Reconstruction"), (clean, noisy, rec)):
         col.image(plots.tile(img[pick:pick + 1], pad=0, scale=scale), caption=name)
-    c[3].plotly_chart(plots.heatmap(err, "Error per pixel"), key="recon.heatmap")
+    c[3].plotly_chart(plots.heatmap(err, "Error per pixel"), key="recon.heatmap", config=plots.CHART_CONFIG)
     c[3].caption(f"Squared error of each pixel; mean {err.mean():.4f}.")
 
 
@@ -145,7 +145,7 @@ def vector_view(clean: np.ndarray, noisy: np.ndarray, rec: np.ndarray) -> None:
                                    marker=dict(size=4, color=colour, opacity=0.7)))
     fig.update_layout(title="Validation points: clean, noisy, rebuilt (first two values)", xaxis_title="x1",
                       yaxis_title="x2", **{**plots.LAYOUT, "height": 420})
-    st.plotly_chart(fig, key="recon.points")
+    st.plotly_chart(fig, key="recon.points", config=plots.CHART_CONFIG)
 
 
 def robustness(run: Run, x: np.ndarray, kind: str) -> None:
@@ -170,7 +170,7 @@ def robustness(run: Run, x: np.ndarray, kind: str) -> None:
     fig = plots.curves(curve.levels, series, f"Robustness to {kind} noise", f"{kind} noise level",
                        "PSNR (dB)")
     fig.update_traces(line=dict(dash="dash", color="#7f7f7f"), selector=dict(name="noisy input, no model"))
-    st.plotly_chart(fig, key="recon.curve")
+    st.plotly_chart(fig, key="recon.curve", config=plots.CHART_CONFIG)
     st.caption("Higher is better. Where a line sits above the grey dashed one, the model removes noise; where it "
                "falls below, the model does worse than leaving the input alone.")
 

@@ -90,4 +90,5 @@ def draw_section(run: Run, x_val: np.ndarray, y_val: np.ndarray | None, classes)
         c[1].image(plots.tile(rec, pad=0, scale=scale), caption="Its reconstruction")
         c[1].metric("PSNR", f"{metrics.psnr(x_new, rec):.1f} dB")
         labels = None if y_val is None else y_val[:LATENT_POINTS]
-        c[2].plotly_chart(latent_figure(ref_xy, labels, classes, new_xy, axes), key="recon.latent")
+        c[2].plotly_chart(latent_figure(ref_xy, labels, classes, new_xy, axes), key="recon.latent",
+                          config=plots.CHART_CONFIG)

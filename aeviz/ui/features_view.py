@@ -56,7 +56,8 @@ def show_table(frame: pd.DataFrame) -> None:
     column = url.selectbox(right, "Bar chart of", list(frame.columns), key=f"{PAGE}.column",
                              index=list(frame.columns).index(COLUMNS["ablation_mse"][0]))
     ranked = frame[column].sort_values(ascending=False)
-    right.plotly_chart(plots.bars(list(ranked.index), ranked.to_numpy(), column, column), key=f"{PAGE}.bars")
+    right.plotly_chart(plots.bars(list(ranked.index), ranked.to_numpy(), column, column), key=f"{PAGE}.bars",
+                       config=plots.CHART_CONFIG)
     right.caption(f"{column} of each latent dimension, largest first.")
     right.caption(f"Largest {column}: **{ranked.index[0]}** ({ranked.iloc[0]:.4g}); smallest: "
                   f"**{ranked.index[-1]}** ({ranked.iloc[-1]:.4g}).")
@@ -106,7 +107,8 @@ def show_class_means(data: Dataset, z: np.ndarray, y: np.ndarray | None, dim: in
     means = importance.label_correlation(z, y, dim, data.n_classes)
     names = [class_name(data, c) for c in range(data.n_classes)]
     name = plots.dim_name(dim)
-    st.plotly_chart(plots.bars(names, means, f"Mean of {name} per class", name), key=f"{PAGE}.class_means")
+    st.plotly_chart(plots.bars(names, means, f"Mean of {name} per class", name), key=f"{PAGE}.class_means",
+                    config=plots.CHART_CONFIG)
     hi, lo = int(np.nanargmax(means)), int(np.nanargmin(means))
     st.caption(f"{name} is highest for **{names[hi]}** ({means[hi]:+.3g}) and lowest for **{names[lo]}** "
                f"({means[lo]:+.3g}): bars far apart mean the dimension helps tell classes apart.")
@@ -142,11 +144,12 @@ def show_saliency(run: Run, data: Dataset, codes: Codes, dim: int) -> None:
     sal = _saliency(run.id, run.revision, which, rows, run, x)
     title = "reconstruction error" if which is None else plots.dim_name(dim)
     if data.is_image:
-        c2.plotly_chart(plots.heatmap(sal.mean(0), f"|∂ {title} / ∂ pixel|"), key=f"{PAGE}.saliency")
+        c2.plotly_chart(plots.heatmap(sal.mean(0), f"|∂ {title} / ∂ pixel|"), key=f"{PAGE}.saliency",
+                        config=plots.CHART_CONFIG)
         c2.caption(f"Mean over {len(x)} images: bright pixels change the {title} most.")
     else:
         c2.plotly_chart(plots.bars([f"x{i}" for i in range(sal.size)], sal.ravel(), f"|∂ {title} / ∂ input|"),
-                        key=f"{PAGE}.saliency")
+                        key=f"{PAGE}.saliency", config=plots.CHART_CONFIG)
     c1.caption(f"Bright pixels are those where a small change moves {title} most, averaged over {len(x)} images: "
                "what the encoder reads. (Gradient saliency: local, and noisy image by image, hence the average.) "
                "Border pixels are never inked in training, so nothing taught the encoder to ignore them: they can "
@@ -197,7 +200,7 @@ def show_linear(run: Run, data: Dataset, codes: Codes) -> None:
     left, right = st.columns([3, 2], vertical_alignment="center")
     left.plotly_chart(plots.bars([f"θ{i + 1}" for i in range(len(angles))], angles,
                                  "Principal angles between the decoder's subspace and PCA's", "degrees"),
-                      key=f"{PAGE}.angles")
+                      key=f"{PAGE}.angles", config=plots.CHART_CONFIG)
     close = int(np.sum(angles < 10))
     right.markdown(f"**{close} of {len(angles)} directions lie within 10° of PCA's.**")
     right.caption("Theory (Baldi & Hornik, 1989): trained to the optimum on squared error, a linear autoencoder "

@@ -158,7 +158,7 @@ def manifold(run: Run, data: Dataset, codes: Codes) -> None:
     left.image(plots.tile(images, cols=n, pad=0, scale=2), width="stretch")
     left.caption(f"Left to right: {plots.dim_name(dims[0])} from {xs[0]:.2f} to {xs[-1]:.2f}. Top to bottom: "
                  f"{plots.dim_name(dims[1])} from {ys[0]:.2f} to {ys[-1]:.2f} (the codes' central 96%).")
-    right.plotly_chart(_grid_figure(codes, data, dims, xs, ys), key="generate.grid_scatter")
+    right.plotly_chart(_grid_figure(codes, data, dims, xs, ys), key="generate.grid_scatter", config=plots.CHART_CONFIG)
 
 
 # -- sampling -----------------------------------------------------------------------------------------------------

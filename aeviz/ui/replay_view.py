@@ -12,6 +12,8 @@ import functools
 import plotly.graph_objects as go
 import streamlit as st
 
+from aeviz import plots
+
 from aeviz import export
 from aeviz import replay as replays
 from aeviz.data import Dataset
@@ -60,7 +62,7 @@ def show_replay(run: Run, data: Dataset) -> None:
     fig, dim, probe = shown
     st.caption(f"The codes of the same {probe} validation samples after every epoch (epoch 0: before training). "
                f"Press Play, or drag the slider. {replays.describe(dim)}")
-    st.plotly_chart(fig, key="replay.figure")
+    st.plotly_chart(fig, key="replay.figure", config=plots.CHART_CONFIG)
     _export_row(run, data)
 
 

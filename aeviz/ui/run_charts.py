@@ -20,7 +20,7 @@ from PIL import Image
 from aeviz import plots, steering
 
 STRIP_SCALE = 3  # 28 px digits drawn at 84 px: readable on a projector
-CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+CHART_CONFIG = {**plots.CHART_CONFIG, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
 def duration(seconds: float) -> str:
