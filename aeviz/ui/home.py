@@ -22,3 +22,7 @@ def home() -> None:
     c2.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     c3.markdown("#### 3 · Explore\nAdd noise and watch it denoise; compare runs; draw your own digit.")
     c3.page_link("pages/reconstructions.py", label="Reconstruct & denoise", icon=":material/auto_fix_high:")
+    st.markdown("#### Or follow a lesson\nSeven short lessons, one idea each (a linear AE is PCA, sparse codes, "
+                "denoising, the VAE's prior, what cannot be compressed...), each with a check computed from your "
+                "own run that turns green when the effect is there.")
+    st.page_link("pages/lessons.py", label="Open the lessons", icon=":material/school:")
