@@ -4,6 +4,8 @@ The defaults are the Train form's: the variant's config class and TrainConfig, o
 the data (the bundled MNIST sample unless a hint names other data). Each trained run is shared by every hint that uses
 it (module-scoped fixtures): six runs of 20 epochs or less on MNIST-sized data, about three minutes on 2 cores.
 Thresholds sit below the measured values (in comments, seed 0, 2026-11) with a margin for other platforms.
+The Lessons page's hint (lesson 1 on a workshop pack turns green) is followed in a real browser by
+tests/test_browser_teaching.py, which walks all seven lessons on a quick pack.
 """
 
 from __future__ import annotations
