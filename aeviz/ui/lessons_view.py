@@ -42,7 +42,7 @@ def pick_lesson(done: dict[str, str]) -> lessons.Lesson:
 
 def idea(lesson: lessons.Lesson) -> None:
     st.markdown(lesson.idea)
-    st.latex(lesson.formula)
+    st.container(key="formula.lesson").latex(lesson.formula)  # shrinks to fit a narrow column, as every formula
 
 
 def setup(lesson: lessons.Lesson, run: Run | None) -> None:

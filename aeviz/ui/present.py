@@ -100,8 +100,8 @@ BASE_CSS = """
 [data-testid="stMetricValue"] * { white-space: normal !important; overflow: visible !important;
   text-overflow: clip !important; overflow-wrap: normal; word-break: normal; }
 button [data-testid="stMarkdownContainer"] p { white-space: normal; overflow: visible; text-overflow: clip; }
-.st-key-formula { container-type: inline-size; }
-.st-key-formula .katex-display > .katex { font-size: clamp(0.8em, 2.4cqi, 1.21em); }
+[class*="st-key-formula"] { container-type: inline-size; }
+[class*="st-key-formula"] .katex-display > .katex { font-size: clamp(0.8em, 2.4cqi, 1.21em); }
 .katex-display { overflow-x: auto; overflow-y: hidden; padding: 0.1em 0.3em; }
 """
 # Presenter mode: everything sized in rem grows with the root (body text 16 -> 20 px); Plotly draws its text in px,
