@@ -29,7 +29,7 @@ def add_export(sub: argparse._SubParsersAction) -> None:
     """The `export` subcommand, for `aeviz.cli.build_parser`."""
     choices = ", ".join(f"{name} ({'/'.join(e.formats)}: {e.help})" for name, e in export.EXPORTS.items())
     x = sub.add_parser("export", help="draw a figure of a saved run for slides (PNG, SVG or an animated GIF)")
-    x.add_argument("run_dir", metavar="RUN_DIR")
+    x.add_argument("run_dir", metavar="RUN_DIR", help="a saved run folder (`aeviz runs` lists them)")
     x.add_argument("--what", required=True, choices=list(export.EXPORTS), metavar="WHAT",
                    help=f"one of: {choices}")
     x.add_argument("--out", required=True, metavar="FILE", help="the file to write; its suffix picks the format")

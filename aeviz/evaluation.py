@@ -54,7 +54,7 @@ def evaluate(model: AutoEncoder, train_x: np.ndarray, eval_x: np.ndarray, eval_y
     inputs = eval_x if noise_spec is None else corrupt(eval_x, *noise_spec, seed=seed)
     rec = reconstruct_all(model, inputs)
     k = model.config.latent_dim
-    pca_mse, pca = metrics.pca_baseline(train_x, eval_x, k, seed)
+    pca_mse, pca = metrics.pca_baseline(train_x, eval_x, k, seed, clip=model.bounded_output)
     if noise_spec is not None:  # PCA sees the same noisy inputs the model saw
         flat = inputs.reshape(len(inputs), -1)
         pca_mse = metrics.mse(eval_x.reshape(len(eval_x), -1),

@@ -255,7 +255,8 @@ EXPORTS: dict[str, Exporter] = {
 
 
 def check_target(what: str, out: Path) -> str:
-    """The format `out`'s suffix asks for, if `what` can be written in it; else InputError naming the choices."""
+    """The format `out`'s suffix asks for, if `what` can be written in it and `out`'s folder exists; else InputError
+    naming the choices (a mistyped folder is refused, not created)."""
     if what not in EXPORTS:
         raise InputError(f"Unknown export {what!r}. Choose one of {sorted(EXPORTS)}.")
     fmt = Path(out).suffix.lower().lstrip(".")
@@ -263,6 +264,8 @@ def check_target(what: str, out: Path) -> str:
     if fmt not in allowed:
         raise InputError(f"{what!r} is written as {' or '.join(allowed)}; give a file name ending in "
                          f"{' or '.join('.' + f for f in allowed)} (got {Path(out).name!r}).")
+    if not Path(out).parent.is_dir():
+        raise InputError(f"{Path(out).parent} is not a folder; create it first or write the file elsewhere.")
     return fmt
 
 
@@ -279,6 +282,5 @@ def export(run: Any, data: Any, what: str, out: Path) -> Path:
     """Write the export `what` to `out` (its format from the suffix); drawn whole before the file is opened."""
     out = Path(out)
     content = export_bytes(run, data, what, check_target(what, out))
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
     return out

@@ -130,10 +130,9 @@ def check_denoising_robust(run: Run, data: Dataset, reference: Reference) -> Ver
     upper = gain[len(gain) // 2:]
     nums = {"min_gain_upper_db": float(upper.min()), "gain_at_max_db": float(gain[-1]), "gain_at_0_db": float(gain[0])}
     ok = bool((upper > 0).all())
-    summary = (f"{trained[0].capitalize()} noise {mine.levels[len(gain) // 2]:.2g} to {mine.levels[-1]:.2g}: PSNR at "
-               f"least {nums['min_gain_upper_db']:+.1f} dB over the plain AE's (needs > 0 at each level); "
-               f"{nums['gain_at_max_db']:+.1f} dB at {mine.levels[-1]:.2g}, {nums['gain_at_0_db']:+.1f} dB on clean "
-               "inputs.")
+    summary = (f"{trained[0].capitalize()} noise {mine.levels[len(gain) // 2]:.2g} to {mine.levels[-1]:.2g}: PSNR "
+               f"{nums['min_gain_upper_db']:+.1f} dB or more over the plain AE's at each level (needs > 0); on clean "
+               f"inputs {nums['gain_at_0_db']:+.1f} dB (it never trained on clean inputs).")
     return Verdict(ok, summary, "" if ok else "Not above the plain AE at every level from the middle up: train it "
                    "longer, or with a higher noise_level.", nums)
 
@@ -171,7 +170,8 @@ def check_vae_prior(run: Run, data: Dataset, reference: Reference) -> Verdict:
     nums.update(kl=float(kept.get("val_kl", np.nan)), mse=float(kept.get("val_mse", np.nan)))
     ok = nums["distance_ratio"] <= REALISM and nums["variety"] >= VARIETY
     summary = (f"Prior samples lie {nums['distance_ratio']:.2f}x as far from the data as new real images "
-               f"(needs <= {REALISM:g}x) and vary {nums['variety']:.2f}x as much (needs >= {VARIETY:g}x); "
+               f"(needs <= {REALISM:g}x) and differ from each other {nums['variety']:.2f}x as much as real images do "
+               f"(needs >= {VARIETY:g}x); "
                f"KL {nums['kl']:.1f} nats, reconstruction MSE {nums['mse']:.4f}.")
     return Verdict(ok, summary, "" if ok else "Its prior samples do not look like data yet: train longer, or raise "
                    "beta (smoother latent space, blurrier reconstructions).", nums)

@@ -55,16 +55,17 @@ def pca_components(k: int, x: np.ndarray) -> int:
     return max(1, min(k, int(np.prod(x.shape[1:])), len(x)))
 
 
-def pca_baseline(train: np.ndarray, test: np.ndarray, k: int, seed: int = 0) -> tuple[float, PCA]:
+def pca_baseline(train: np.ndarray, test: np.ndarray, k: int, seed: int = 0, clip: bool = True) -> tuple[float, PCA]:
     """MSE of PCA with k components (at most: see pca_components) fitted on `train`, reconstructing `test`; and the
-    fitted PCA (its n_components_ says how many it kept)."""
+    fitted PCA (its n_components_ says how many it kept). `clip`: its reconstructions clipped to the data's [0, 1],
+    the fair rival of a model whose outputs are bounded there; a linear AE's are not (`bounded_output`)."""
     tr = train.reshape(len(train), -1)
     te = test.reshape(len(test), -1)
     k = pca_components(k, tr)
     pca = PCA(n_components=k, random_state=seed, svd_solver="randomized" if k < min(tr.shape) // 2 else "full")
     pca.fit(tr)
     rec = pca.inverse_transform(pca.transform(te))
-    return mse(te, np.clip(rec, 0.0, 1.0)), pca
+    return mse(te, np.clip(rec, 0.0, 1.0) if clip else rec), pca
 
 
 def matched_accuracy(labels: np.ndarray, clusters: np.ndarray) -> float:

@@ -93,8 +93,8 @@ PACK: dict[str, Spec] = {
         {"epochs": 20}, {"epochs": 15, **MNIST_QUICK}),
     "contractive-16": Spec(
         "Contractive AE: a code that ignores small changes",
-        "Train: the loss splits into reconstruction and the penalty ||dz/dx||^2; Reconstructions: its robustness "
-        "curve stays above the plain AE's at high gaussian levels.",
+        "Train: the loss splits into reconstruction and the penalty, the squared norm of the encoder's Jacobian; "
+        "Reconstructions: its robustness curve stays above the plain AE's at high gaussian levels.",
         "contractive", "mnist", {"latent_dim": 16, "hidden": (256,), "weight": 0.01}, {}, {"epochs": 15},
         {"epochs": 8, **MNIST_QUICK}),
     "conv-32": Spec(

@@ -89,7 +89,8 @@ def loss_curves(points: Sequence[dict[str, float]], history: Sequence[dict] = ()
     _whole_epochs(fig, max(xs + [h["epoch"] for h in history], default=0))
     if log_y:
         fig.update_yaxes(type="log")
-    add_marks(fig, [*phase_marks(history), *marks])
+    add_marks(fig, phase_marks(history))
+    add_marks(fig, marks, upright=True)
     return fig
 
 
@@ -104,12 +105,15 @@ def phase_marks(history: Sequence[dict]) -> list[tuple[float, str]]:
     return marks
 
 
-def add_marks(fig: go.Figure, marks: Sequence[tuple[float, str]]) -> go.Figure:
-    """A vertical dashed line at each epoch_x, its text written up along it (marks one epoch apart never collide)."""
-    for x, text in marks:
+def add_marks(fig: go.Figure, marks: Sequence[tuple[float, str]], upright: bool = False) -> go.Figure:
+    """A vertical dashed line at each epoch_x, its text written up along it (marks one epoch apart never collide);
+    `upright`: the text level at the top, left of the line on a white ground (a few marks a teacher points at)."""
+    for i, (x, text) in enumerate(marks):
         fig.add_vline(x=x, line_dash="dash", line_color="#7f7f7f", line_width=1, annotation_text=text,
-                      annotation_position="top left", annotation_textangle=-90,
-                      annotation_font=dict(size=10, color="#555555"))
+                      annotation_yshift=-20 * (i % 3) if upright else 0,  # upright texts in a row: stacked
+                      annotation_position="top left", annotation_textangle=0 if upright else -90,
+                      annotation_font=dict(size=12 if upright else 10, color="#333333" if upright else "#555555"),
+                      annotation_bgcolor="rgba(255,255,255,0.85)" if upright else None)
     return fig
 
 

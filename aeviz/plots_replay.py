@@ -45,7 +45,9 @@ def _controls(names: list[str]) -> dict:
     steps = [dict(method="animate", label=name, args=[[name], still]) for name in names]
     slider = dict(active=len(names) - 1, steps=steps, currentvalue=dict(prefix="epoch ", xanchor="right"), x=0.2,
                   len=0.8, y=0, yanchor="top", pad=dict(t=40))  # right of the buttons, its value at its right end
-    buttons = dict(type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top", pad=dict(t=48),
+    # Stacked, not side by side: a 1024-pixel page leaves the plot ~450 px, and two buttons in a row ran under the
+    # slider's first steps.
+    buttons = dict(type="buttons", direction="down", x=0, y=0, xanchor="left", yanchor="top", pad=dict(t=36),
                    showactive=False, buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                                               dict(label="❚❚ Pause", method="animate", args=[[None], still])])
     return dict(sliders=[slider], updatemenus=[buttons])
@@ -62,7 +64,7 @@ def replay_figure(epochs: Sequence[int], xy: np.ndarray, labels: np.ndarray | No
     fig = go.Figure(data=_traces(xy[-1], groups), frames=frames)
     # the legend stands at the right, one class a row: above the plot it would meet the title
     fig.update_layout(title=title, **{**LAYOUT, "height": 560}, **_controls(names))
-    fig.update_layout(margin={**LAYOUT["margin"], "b": 110})  # room for the slider and the buttons
+    fig.update_layout(margin={**LAYOUT["margin"], "b": 130})  # room for the slider and the buttons
     fig.update_xaxes(title=axis_titles[0], range=_range(xy[..., 0]), autorange=False)
     fig.update_yaxes(title=axis_titles[1], range=_range(xy[..., 1]), autorange=False, scaleanchor="x",
                      scaleratio=1)

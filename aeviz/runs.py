@@ -204,6 +204,8 @@ def load(path: str | Path) -> Run:
     """Read a run folder back; anything corrupt or foreign raises a one-line InputError."""
     folder = Path(path)
     _recover(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} is a file, not a run folder. Give the folder a run was saved in (`aeviz runs`).")
     if not folder.is_dir():
         raise InputError(f"{folder}: no such run folder. List saved runs with `aeviz runs` or check the path.")
     config = run_files.read_json(folder / "config.json", "config.json")

@@ -111,7 +111,7 @@ def cli(capsys, *argv):
 
 @pytest.mark.parametrize("what", list(export.EXPORTS))
 def test_every_export_of_the_cli_writes_its_file(capsys, vae_dir, tmp_path, what):
-    out = tmp_path / "slides" / f"{what}.{SUFFIX[what]}"
+    out = tmp_path / f"{what}.{SUFFIX[what]}"
     code, stdout, _ = cli(capsys, "export", str(vae_dir), "--what", what, "--out", str(out))
     assert code == 0 and stdout.strip() == str(out)
     assert out.stat().st_size > 1000
@@ -156,3 +156,13 @@ def test_the_replay_figure_has_a_frame_and_a_slider_step_per_epoch():
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["▶ Play", "❚❚ Pause"]
     np.testing.assert_allclose(fig.data[0].x, xy[-1][labels == 0, 0])  # it opens on the last epoch
     assert len(replay_figure(list(range(500)), rng.normal(size=(500, 5, 2))).frames) == 120
+
+
+def test_a_mistyped_folder_is_refused_not_created(capsys, vae_dir, tmp_path):
+    out = tmp_path / "sildes" / "loss.png"
+    code, _, err = cli(capsys, "export", str(vae_dir), "--what", "loss", "--out", str(out))
+    _one_line_exit_2(code, err)
+    assert "is not a folder" in err and not out.parent.exists()
+    code, _, err = cli(capsys, "export", str(vae_dir / "config.json"), "--what", "loss", "--out", str(tmp_path / "l.png"))
+    _one_line_exit_2(code, err)
+    assert "is a file, not a run folder" in err

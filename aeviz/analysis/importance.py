@@ -12,11 +12,10 @@ import warnings
 import numpy as np
 import torch
 from scipy.linalg import subspace_angles
-from sklearn.decomposition import PCA
 from sklearn.feature_selection import f_classif, mutual_info_classif
 
 from aeviz.evaluation import encode_all, reconstruct_all
-from aeviz.metrics import per_sample_mse
+from aeviz.metrics import pca_baseline, per_sample_mse
 from aeviz.models import AutoEncoder
 
 CHUNK = 2048
@@ -115,10 +114,7 @@ def linear_vs_pca(model: AutoEncoder, train_x: np.ndarray, eval_x: np.ndarray) -
     w = layers[0].weight.detach().cpu().numpy()
     for layer in layers[1:]:  # a stack of linear maps is one linear map
         w = layer.weight.detach().cpu().numpy() @ w
-    k = w.shape[1]
-    flat = train_x.reshape(len(train_x), -1)
-    pca = PCA(n_components=k, random_state=0).fit(flat)
+    pca_mse, pca = pca_baseline(train_x, eval_x, w.shape[1], clip=model.bounded_output)
     angles = np.degrees(subspace_angles(w, pca.components_.T))
-    ev = eval_x.reshape(len(eval_x), -1)
     return {"angles": np.sort(angles), "ae_mse": float(per_sample_mse(eval_x, reconstruct_all(model, eval_x)).mean()),
-            "pca_mse": float(((pca.inverse_transform(pca.transform(ev)) - ev) ** 2).mean())}
+            "pca_mse": pca_mse}

@@ -75,6 +75,7 @@ class AutoEncoder(nn.Module):
     Config: ClassVar[type[AEConfig]] = AEConfig
     paper: ClassVar[str] = ""
     summary: ClassVar[str] = ""
+    bounded_output: ClassVar[bool] = True  # its outputs lie in [0, 1] (a sigmoid): PCA's rival output is clipped too
     has_prior: ClassVar[bool] = False  # it has a prior to sample codes from (`sample(n)`): the VAE
     knobs: ClassVar[tuple[str, ...]] = ()  # the config fields that tell two runs of this variant apart in a label
 

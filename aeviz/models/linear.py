@@ -31,6 +31,11 @@ class LinearAE(AutoEncoder):
     paper = "Baldi & Hornik, Neural networks and principal component analysis, 1989"
     summary = "no non-linearity: learns the same subspace as PCA"
 
+    @property
+    def bounded_output(self) -> bool:  # type: ignore[override]
+        """Only with BCE (and its sigmoid): otherwise its outputs are unbounded, like plain PCA's."""
+        return self.config.loss == "bce"
+
     def build(self) -> None:
         c = self.config
         self.encoder = _linear_stack([self.n_in, *c.hidden, c.latent_dim])

@@ -21,11 +21,11 @@ from aeviz.ui.run_charts import CHART_CONFIG, duration, latent_chart, loss_chart
 
 
 @st.cache_data(show_spinner="Fitting the PCA baseline...", max_entries=32)
-def pca_baseline(run_id: str, k: int, _data: Dataset) -> tuple[float, int]:
+def pca_baseline(run_id: str, k: int, clip: bool, _data: Dataset) -> tuple[float, int]:
     """Validation MSE of PCA with k components (fewer if the data has fewer values) fitted on the training split,
     and how many it kept. It depends on the run's data and k only, so it is cached by run id and k (not the epoch):
     continuing a run does not refit it."""
-    mse, pca = metrics.pca_baseline(_data.split("train")[0], _data.split("val")[0], k)
+    mse, pca = metrics.pca_baseline(_data.split("train")[0], _data.split("val")[0], k, clip=clip)
     return mse, int(pca.n_components_)
 
 
@@ -98,7 +98,7 @@ def _final_metrics(run: Run, data: Dataset | None) -> tuple[float, int] | None:
     """The best epoch's validation MSE and PSNR (its weights are the ones kept) beside PCA with as many
     components; returns PCA's MSE and component count (None without the data)."""
     best = run.history[run.best_epoch - 1] if 0 < run.best_epoch <= len(run.history) else run.history[-1]
-    pca = None if data is None else pca_baseline(run.id, run.model.config.latent_dim, data)
+    pca = None if data is None else pca_baseline(run.id, run.model.config.latent_dim, run.model.bounded_output, data)
     exact = pca is not None and data is not None and pca[1] >= int(np.prod(data.shape))
     c1, c2, c3, c4 = st.columns(4)
     mse, psnr = best["val_mse"], best["val_psnr"]

@@ -53,7 +53,8 @@ def setup(lesson: lessons.Lesson, run: Run | None) -> None:
     c1, c2 = st.columns([3, 2], vertical_alignment="center")
     if row is not None:
         current = run is not None and run.id == row["id"]
-        c1.button(f"Open “{spec.title}”", icon=":material/play_circle:", key=f"{PAGE}.open.{lesson.slug}",
+        c1.button(f"Using “{spec.title}”" if current else f"Open “{spec.title}”",
+                  icon=":material/check:" if current else ":material/play_circle:", key=f"{PAGE}.open.{lesson.slug}",
                   disabled=current, on_click=state.select_run, args=(row["id"],), width="stretch",
                   help="make the pack's run the current one: the links below and the check use it")
     else:
@@ -100,7 +101,9 @@ def live_check(lesson: lessons.Lesson, run: Run | None) -> None:
     label = f"on “{run.title or run.model_name}”, epoch {run.epoch}"
     if verdict.ok:
         st.success(f"**The effect is there** ({label}). {verdict.summary}", icon=":material/check_circle:")
-        lessons.mark_done(state.runs_dir(), access.me() or "admin", lesson.slug, run.id)
+        before = progress()
+        if lessons.mark_done(state.runs_dir(), access.me() or "admin", lesson.slug, run.id) != before:
+            st.rerun()  # the picker's ✓ and the count above were drawn before this check turned green
     else:
         measured = verdict.missing and not verdict.summary.startswith("This check needs")
         st.warning(f"**Not yet** ({label}). {verdict.missing or verdict.summary}"

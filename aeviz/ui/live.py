@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from aeviz import plots
+from aeviz import plots, steering
 from aeviz.data import Dataset
 from aeviz.jobs import STRIP_SIZE, Job, JobView
 from aeviz.runs import Run
@@ -68,7 +68,7 @@ def live_panel(run_id: str) -> None:
         st.rerun()  # the job ended (or went back to waiting): one full rerun draws the right panel
     view = job.view(manager.queue_position(job))
     _controls(job, view)
-    st.progress(_progress(view), text=_progress_text(view))
+    st.progress(_progress(view), text=_progress_text(view, job.control.speed))
     if view.note:
         st.caption(view.note)
     left, right = st.columns(2)  # the charts first: on a 768-pixel projector they are what the room watches
@@ -88,7 +88,7 @@ def _controls(job: Job, view: JobView) -> None:
                     f"{_state_words(view.state, job.control.stopped, job.control.paused)} · :gray[read-only: "
                     "only the person who started it (or the admin) can pause or stop it]")
         return
-    c1, c2, c3 = st.columns([1, 1, 3], vertical_alignment="center")
+    c1, c2, c3, c4 = st.columns(4, vertical_alignment="center")  # four buttons fit a 1024-pixel projector
     if job.control.paused:  # the flag, not the state: a queued job can be paused before it starts
         c1.button("Resume", icon=":material/play_arrow:", key="train.live.resume", on_click=job.resume,
                   width="stretch")
@@ -98,10 +98,12 @@ def _controls(job: Job, view: JobView) -> None:
     c2.button("Stopping…" if stopping else "Stop", icon=":material/stop:", key="train.live.stop",
               on_click=job.stop, disabled=stopping, width="stretch",
               help="Stops after the current step; every finished epoch is already saved.")
-    with c3.container(key="train.live.status"):
+    steer_view.step_buttons(job, view.total_steps, c3, c4)
+    c5, c6, c7 = st.columns([1.6, 2.1, 1.3], vertical_alignment="bottom")
+    with c5.container(key="train.live.status"):
         st.markdown(f"**{job.run.model_name}** on **{job.data.name}** · "
                     f"{_state_words(view.state, stopping, job.control.paused)}")
-    steer_view.steer_row(job, view.total_steps)
+    steer_view.speed_and_knobs(job, c6, c7)
 
 
 def _state_words(state_name: str, stopping: bool, paused: bool) -> str:
@@ -118,14 +120,18 @@ def _progress(view: JobView) -> float:
     return min(1.0, done / max(view.until, 1))
 
 
-def _progress_text(view: JobView) -> str:
-    """'epoch 3/20 · step 40/63 · 3,600 samples/s · about 0:41 left' (epochs count from the run's start)."""
+def _progress_text(view: JobView, speed: float = 1.0) -> str:
+    """'epoch 3/20 · step 40/63 · 3,600 samples/s · about 0:41 left' (epochs count from the run's start); in slow
+    motion the speed instead (the averaged rate and its ETA would mix full-speed and slowed steps)."""
     at = view.loss_points[-1]["epoch"] if view.loss_points else 0.0  # fractional epoch of the last logged step
     in_epoch = at > view.epoch  # the last step belongs to the epoch in progress, not to one already finished
     parts = [f"epoch {min(view.epoch + 1, view.until)}/{view.until}"]
     if view.steps:
         parts.append(f"step {view.step if in_epoch else 0}/{view.steps}")
-    if view.samples_per_s > 0 and view.state == "running":  # both averaged over the fit by the trainer
+    slow = next((name for name, value in steering.SPEEDS.items() if value == speed), None) if speed < 1 else None
+    if slow and view.state == "running":
+        parts.append(f"slow motion, {slow} speed")
+    elif view.samples_per_s > 0 and view.state == "running":  # both averaged over the fit by the trainer
         parts += [f"{view.samples_per_s:,.0f} samples/s", f"about {duration(view.eta_s)} left"]
     return " · ".join(parts)
 

@@ -72,5 +72,5 @@ def _export_row(run: Run, data: Dataset) -> None:
         no_loss = what == "loss" and not run.history
         col.download_button(label, data=functools.partial(_export, run.id, run.revision, what, fmt, run, data),
                             file_name=f"{run.id}-{what}.{fmt}", mime=MIMES[fmt], on_click="ignore",
-                            icon=":material/download:", key=f"replay.export.{what}.{fmt}", width="stretch",
+                            key=f"replay.export.{what}.{fmt}", width="stretch",
                             disabled=no_loss, help="no finished epoch yet" if no_loss else None)

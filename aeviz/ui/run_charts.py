@@ -98,7 +98,12 @@ def loss_figure(run_id: str, when: Any, counts: tuple[int, int], _points: list[d
     marks, for every tab."""
     fig = plots.loss_curves(_distinct_parts(_points), _history, marks=_marks)
     fig.update_layout(uirevision=run_id)  # keep the user's zoom while the data updates
-    fig.update_yaxes(dtick="D2", tickformat="~g")  # log axis labelled 1, 2, 5, 10, 20...: no crowded digits
+    ys = [v for p in _points for k, v in p.items() if k != "epoch" and v and v > 0]
+    ys += [h["val_loss"] for h in _history if h.get("val_loss", 0) > 0]
+    if ys and max(ys) / min(ys) > 3:  # log axis labelled 1, 2, 5, 10, 20...: no crowded digits
+        fig.update_yaxes(dtick="D2", tickformat="~g")
+    else:  # a loss that hardly moves (pure noise) spans no 1-2-5 tick: plotly's own ticks, not none at all
+        fig.update_yaxes(tickformat=".3~g")
     return fig
 
 
@@ -119,7 +124,8 @@ def latent_chart(xy: np.ndarray | None, labels: np.ndarray | None, classes: tupl
     fig = latent_figure(run_id, when, latent_dim, fingerprint(xy), xy, labels, classes)
     st.plotly_chart(fig, key="train.live.latent", config=CHART_CONFIG)
     how = f"the {latent_dim}-D code itself" if latent_dim <= 2 else f"PCA of the {latent_dim}-D code"
-    st.caption(f"{len(xy):,} validation samples at {when}, {how}, coloured by label: watch the clusters form.")
+    colour = ", coloured by label: watch the clusters form" if labels is not None else " (the data has no labels)"
+    st.caption(f"{len(xy):,} validation samples at {when}, {how}{colour}.")
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

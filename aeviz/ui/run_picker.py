@@ -28,7 +28,7 @@ def _options() -> tuple[list[str], dict[str, str]]:
         if job is not None and job.active:
             parts = catalog.parts(catalog.row_of_run(job.run))
             parts["epochs"] = f"{job.until} epochs"
-            parts["status"] = "queued" if job.state == "queued" else "in training"
+            parts["status"] = {"queued": "queued", "paused": "paused"}.get(job.state, "in training")
             labels[run_id] = " · ".join(p for p in parts.values() if p)
     current = state.current_run()
     if current is not None and current.id not in labels:

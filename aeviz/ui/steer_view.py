@@ -7,6 +7,8 @@ gets a one-line error at once and never reaches the trainer.
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from aeviz import steering
@@ -26,26 +28,29 @@ def refresh_every(job: Job, owner_every: float, watcher_every: float, owner: boo
     return owner_every if owner else watcher_every
 
 
-def steer_row(job: Job, total_steps: int) -> None:
-    """Step buttons (while paused), the speed, and the knobs that may change mid-run."""
+def step_buttons(job: Job, total_steps: int, batch_col: Any, epoch_col: Any) -> None:
+    """Step one batch or to the end of the epoch; only while paused."""
     paused = job.control.paused and not job.control.stopped
-    c1, c2, c3, c4 = st.columns([1, 1, 1.6, 1.3], vertical_alignment="bottom")
-    c1.button("Step 1 batch", icon=":material/skip_next:", key="train.live.step_batch", disabled=not paused,
-              on_click=job.control.step, args=("batch",), width="stretch",
-              help=f"While paused: one optimisation step (step {total_steps} so far); the views redraw after it.")
-    c2.button("Step 1 epoch", icon=":material/redo:", key="train.live.step_epoch", disabled=not paused,
-              on_click=job.control.step, args=("epoch",), width="stretch",
-              help="While paused: train to the end of the epoch in progress, then wait again.")
+    batch_col.button("Step 1 batch", key="train.live.step_batch", disabled=not paused, on_click=job.control.step,
+                     args=("batch",), width="stretch", help=f"While paused: one optimisation step (step "
+                     f"{total_steps} so far); the loss, the reconstructions and the codes redraw after it.")
+    epoch_col.button("Step 1 epoch", key="train.live.step_epoch", disabled=not paused, on_click=job.control.step,
+                     args=("epoch",), width="stretch",
+                     help="While paused: train to the end of the epoch in progress, then wait again.")
+
+
+def speed_and_knobs(job: Job, speed_col: Any, knobs_col: Any) -> None:
+    """The slow-motion speed, and the knobs that may change mid-run."""
     speeds = list(steering.SPEEDS)
     now = next((k for k, v in steering.SPEEDS.items() if v == job.control.speed), "1x")
-    picked = c3.segmented_control("Speed", speeds, default=now, key=f"train.live.speed.{job.run.id}",
-                                  help=SPEED_HELP)
+    picked = speed_col.segmented_control("Speed", speeds, default=now, key=f"train.live.speed.{job.run.id}",
+                                         help=SPEED_HELP)
     if picked is not None and steering.SPEEDS[picked] != job.control.speed:
         job.control.set_speed(steering.SPEEDS[picked])
         st.rerun()  # the whole page: the live panel's timer follows the new speed
-    with c4.popover("Change live", icon=":material/tune:", width="stretch",
-                    help="Change the learning rate or the regulariser's weight without restarting: it applies "
-                         "from the next step and is marked on the loss chart."):
+    with knobs_col.popover("Change live", icon=":material/tune:", width="stretch",
+                           help="Change the learning rate or the regulariser's weight without restarting: it "
+                                "applies from the next step and is marked on the loss chart."):
         _knobs(job)
 
 
