@@ -131,3 +131,16 @@ def test_every_lesson_page_draws_without_a_run_and_with_one(linear_run):
         assert not at.exception, n
         text = _texts(at)
         assert "Live check on your run" in text and ("The effect is there" in text or "Not yet" in text), n
+
+
+def test_every_look_link_opens_its_view_without_an_ignored_value(linear_run):
+    """A link's widget values are the page's own: none is ignored with a note (any run will do for the widgets)."""
+    runs.save(linear_run, state.runs_dir() / linear_run.id)
+    for lesson in lessons.LESSONS:
+        for look in lesson.looks:
+            at = open_page(f"pages/{look.page}.py", as_visitor({"state.current_run": linear_run.id}),
+                           query={"run": linear_run.id, **look.params})
+            assert not at.exception, look
+            assert "Ignored" not in _texts(at), (lesson.slug, look, _texts(at)[:300])
+            for name, value in look.params.items():
+                assert at.query_params.get(name) in (value, [value]), (look, name, at.query_params.get(name))
