@@ -90,11 +90,11 @@ def _state(run: Run, light: bool = False) -> dict[str, Any]:
         return _plain(state)
 
 
-def _child(conn: Any, payload: dict[str, Any], data: Any, until: int, flags: tuple[Any, Any, Any, Any]) -> None:
+def _child(conn: Any, payload: dict[str, Any], data: Any, until: int, flags: tuple[Any, ...]) -> None:
     """The child's side: train, send each event (with the run's state after an epoch or at the end). Pause and stop
     are the parent's process-shared events, read between steps like a `Control`'s own."""
     control = Control()
-    control._stop, control._go, reason, control._inbox = flags  # noqa: SLF001 - the same API, across processes
+    control._stop, control._go, reason, control._inbox, control._held = flags  # noqa: SLF001 - same API, shared
     # The steps do not wait for the parent: a sender thread takes the messages from a queue, so a parent that is
     # busy for a moment (saving an epoch, serving pages) delays what it hears, not the training. The queue is short:
     # a parent that falls behind (tiny epochs, each saved) holds the child back instead of letting it run ahead of
@@ -173,8 +173,10 @@ def fit_in_child(run: Run, data: Any, control: Control, until: int) -> Iterator[
     here, there = ctx.Pipe(duplex=False)
     stop, go, reason, commands = ctx.Event(), ctx.Event(), ctx.Array("c", 200), ctx.Queue()
     go.set()
+    control._held = ctx.Event()  # noqa: SLF001 - the child sets it while it waits; the job's view reads it here
     _relay(control, stop, go, reason, commands)  # a job paused (or slowed) while queued starts that way
-    proc = ctx.Process(target=_child, args=(there, _payload(run), data, until, (stop, go, reason, commands)),
+    proc = ctx.Process(target=_child, args=(there, _payload(run), data, until,
+                                                       (stop, go, reason, commands, control._held)),
                        daemon=True, name=f"aeviz-train-{run.id}")
     proc.start()
     there.close()

@@ -70,9 +70,8 @@ LESSONS: tuple[Lesson, ...] = (
         r"\min_{W_e, W_d} \; \lVert X - X W_e W_d \rVert_F^2 \;\Rightarrow\; "
         r"\operatorname{span}(W_d^\top) = \operatorname{span}(\text{top-}k \text{ principal components})",
         "linear-32",
-        (Look("Features, last section 'A linear autoencoder learns PCA': the principal angles to PCA's subspace",
-              "features"),
-         Look("Train: its validation MSE per epoch comes down onto PCA's dashed line", "train")),
+        (Look("Features (last section): principal angles to PCA", "features"),
+         Look("Train: its validation MSE meets PCA's line", "train")),
         "Are the linear AE's 32 code units the 32 principal components?",
         "No: they span the same subspace (the angles are near 0), but any rotation of that subspace reconstructs "
         "equally well, so each unit is a mix of components. Only the span is unique."),
@@ -83,8 +82,8 @@ LESSONS: tuple[Lesson, ...] = (
         "worth a clearly lower reconstruction error than PCA's with as many numbers.",
         r"\text{MSE}_{\text{AE}}(k) \;<\; \text{MSE}_{\text{PCA}}(k) \quad\text{with}\quad z = f(x) \in \mathbb{R}^k",
         "ae-2d",
-        (Look("Train: validation MSE per epoch against PCA's line", "train"),
-         Look("Reconstructions: digits rebuilt from a 2-number code, no noise added", "reconstructions",
+        (Look("Train: validation MSE below PCA's line", "train"),
+         Look("Reconstructions: digits rebuilt from 2 numbers", "reconstructions",
               {"noise": "gaussian", "level.gaussian": "0"})),
         "Why can PCA never win this race on a training set it fitted, yet sometimes does on new data?",
         "Because the non-linear AE contains the linear one as a special case, it can always match PCA in principle; "
@@ -97,9 +96,8 @@ LESSONS: tuple[Lesson, ...] = (
         r"\mathcal{L} = \lVert x - \hat x \rVert^2 + \lambda \sum_j |z_j| \quad\text{or}\quad "
         r"+\; \beta \sum_j \mathrm{KL}\big(\rho \,\Vert\, \hat\rho_j\big)",
         "sparse-64",
-        (Look("Features, 'Latent dimensions': the variance of each code unit (many stay near 0)", "features",
-              {"column": "variance"}),
-         Look("Features, 'Which inputs drive the code': the first-layer filters, one per code unit", "features")),
+        (Look("Features: each unit's variance (many near 0)", "features", {"column": "variance"}),
+         Look("Features (further down): first-layer filters", "features")),
         "If most units are zero for each digit, where did the information go?",
         "Into which units are on: with 64 units and ~20 active the pattern of active units itself says a lot, and "
         "each active unit's value says how much of its part the digit has."),
@@ -110,10 +108,10 @@ LESSONS: tuple[Lesson, ...] = (
         "better than a plain AE's, which faithfully copies the noise.",
         r"\mathcal{L} = \mathbb{E}_{\tilde x \sim q(\tilde x \mid x)} \lVert x - g(f(\tilde x)) \rVert^2",
         "denoising-32",
-        (Look("Reconstructions: gaussian noise 0.5, noisy input against its reconstruction", "reconstructions",
+        (Look("Reconstructions: noisy inputs at gaussian 0.5", "reconstructions",
               {"noise": "gaussian", "level.gaussian": "0.5"}),
-         Look("Reconstructions, at the bottom: its robustness curve against the plain AE's ('Plain AE: the "
-              "robustness baseline')", "reconstructions", {"noise": "gaussian", "level.gaussian": "0.5"})),
+         Look("Reconstructions (bottom): robustness vs the plain AE", "reconstructions",
+              {"noise": "gaussian", "level.gaussian": "0.5"})),
         "Why does the denoising AE do slightly worse than the plain AE on perfectly clean inputs?",
         "It never saw clean inputs in training and spent capacity on removing noise; on clean digits it still "
         "'cleans', smoothing away a little real detail."),
@@ -125,8 +123,8 @@ LESSONS: tuple[Lesson, ...] = (
         r"\mathcal{L} = \lVert x - \hat x \rVert^2 + \lambda \left\lVert \frac{\partial f(x)}{\partial x} "
         r"\right\rVert_F^2",
         "contractive-16",
-        (Look("Train: the loss split into reconstruction and the contractive penalty", "train"),
-         Look("Reconstructions, at the bottom: its robustness curve at high gaussian noise", "reconstructions",
+        (Look("Train: the loss split into its two parts", "train"),
+         Look("Reconstructions (bottom): robustness at high noise", "reconstructions",
               {"noise": "gaussian", "level.gaussian": "0.8"})),
         "If the code ignores small changes, how can it still tell a 3 from an 8?",
         "It is insensitive only in directions the data does not vary in; along the data's own directions (the "
@@ -140,8 +138,7 @@ LESSONS: tuple[Lesson, ...] = (
         r"\mathcal{L} = \mathbb{E}_{q(z|x)}\lVert x - g(z)\rVert^2 + \beta\, \mathrm{KL}\big(q(z \mid x) \,\Vert\, "
         r"\mathcal{N}(0, I)\big)",
         "vae-2d",
-        (Look("Generate, 'The decoded manifold' and 'Sample new images' (scroll down): draws from the prior look "
-              "like digits", "generate"),
+        (Look("Generate (scroll down): the manifold and prior samples", "generate"),
          Look("Latent space: the codes as one round cloud", "latent", {"method": "pca"})),
         "Train the same VAE with beta = 4: what happens to the samples and to the reconstructions?",
         "The codes are pulled harder to N(0, I): the latent map is rounder and samples are more often valid "
@@ -153,8 +150,8 @@ LESSONS: tuple[Lesson, ...] = (
         "PCA, while the same network on digits does far better.",
         r"H(X_{\text{noise}}) = \sum_i H(X_i) \quad\Rightarrow\quad \text{no } k \ll d \text{ numbers can describe } x",
         "noise-32",
-        (Look("Train: a loss curve that hardly falls after the first epoch", "train"),
-         Look("Reconstructions: noise in, grey mush out (no noise added)", "reconstructions",
+        (Look("Train: a loss that hardly falls after epoch 1", "train"),
+         Look("Reconstructions: noise in, grey mush out", "reconstructions",
               {"noise": "gaussian", "level.gaussian": "0"})),
         "The AE on noise outputs nearly the same grey image for every input. Why is that the best it can do?",
         "With nothing shared between images, the code cannot say much about any one of them; the output that "

@@ -33,6 +33,7 @@ class Control:
         self.reason = "by the user"
         self._go = threading.Event()
         self._go.set()
+        self._held = threading.Event()  # set while the loop is actually waiting (a pause has landed)
         self._inbox: Any = queue.Queue()
         self.speed = 1.0  # the last speed asked for (for the UI; the loop's own copy lives in Steer)
 
@@ -55,6 +56,12 @@ class Control:
     @property
     def stopped(self) -> bool:
         return self._stop.is_set()
+
+    @property
+    def holding(self) -> bool:
+        """The loop is waiting between steps: what the view shows is exactly where it stopped (a pause asked for
+        lands after the step in progress; a child process hears of it a moment later)."""
+        return self._held.is_set()
 
     def wait(self, timeout: float | None = None) -> float:
         """Block while paused, at most `timeout` seconds (returns the seconds spent waiting)."""
@@ -152,6 +159,12 @@ class Steer:
         """Apply new commands, then wait while paused and nothing is granted. Returns (seconds waited, whether this
         is a single granted step: the loop reports it at once; an epoch's grant reports as usual)."""
         start = time.perf_counter()
+        try:
+            return self._turn(epoch, step, steps, start)
+        finally:
+            self.control._held.clear()  # noqa: SLF001 - training again
+
+    def _turn(self, epoch: int, step: int, steps: int, start: float) -> tuple[float, bool]:
         while True:
             for command in self.control.take():
                 self._command(command, epoch, step, steps)
@@ -162,6 +175,7 @@ class Steer:
                 return time.perf_counter() - start, True
             if self.to_epoch_end:
                 return time.perf_counter() - start, False
+            self.control._held.set()  # noqa: SLF001 - the loop's side of the flag
             self.control.wait(WAIT_POLL_S)
 
     def after_step(self, seconds: float) -> None:

@@ -29,6 +29,7 @@ def test_seven_lessons_each_complete():
         assert 2 <= len(lesson.looks) <= 3
         for look in lesson.looks:
             assert (ROOT / "pages" / f"{look.page}.py").is_file(), look
+            assert len(look.text) <= 60, look  # one line in a 1024-pixel page, not cut off
         assert lesson.pack in PACK
 
 

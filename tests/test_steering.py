@@ -190,3 +190,19 @@ def test_steering_reaches_a_run_training_in_a_child_process():
     list(events)
     assert run.train_config.lr == 1e-2 and run.changes[0]["name"] == "lr" and run.changes[0]["epoch"] == 1
     assert run.epoch == 2 and run.step == 12 and run.replay.epochs == [0, 1, 2]
+
+
+def test_holding_says_when_a_pause_has_landed():
+    import threading
+
+    data = toy_images()
+    run = make_run(data, epochs=2)
+    control = Control()
+    control.pause()
+    assert not control.holding  # asked for, not yet landed: the view must not offer a step yet
+    worker = threading.Thread(target=lambda: list(fit(run, data, control)))
+    worker.start()
+    assert control._held.wait(30) and control.holding and run.step == 0  # noqa: SLF001
+    control.stop()
+    worker.join(30)
+    assert not control.holding and not worker.is_alive()

@@ -102,15 +102,17 @@ def _controls(job: Job, view: JobView) -> None:
     c5, c6, c7 = st.columns([1.6, 2.1, 1.3], vertical_alignment="bottom")
     with c5.container(key="train.live.status"):
         st.markdown(f"**{job.run.model_name}** on **{job.data.name}** · "
-                    f"{_state_words(view.state, stopping, job.control.paused)}")
+                    f"{_state_words(view.state, stopping, job.control.paused, job.control.holding)}")
     steer_view.speed_and_knobs(job, c6, c7)
 
 
-def _state_words(state_name: str, stopping: bool, paused: bool) -> str:
+def _state_words(state_name: str, stopping: bool, paused: bool, holding: bool = True) -> str:
     if stopping:
         return ":orange[stopping after this step]"
     if paused and state_name == "queued":
         return ":gray[queued, will start paused]"
+    if paused and not holding:
+        return ":orange[pausing after this step…]"
     return {"running": ":green[training]", "paused": ":orange[paused]", "queued": ":gray[queued]"}.get(
         state_name, state_name)
 

@@ -30,7 +30,7 @@ def refresh_every(job: Job, owner_every: float, watcher_every: float, owner: boo
 
 def step_buttons(job: Job, total_steps: int, batch_col: Any, epoch_col: Any) -> None:
     """Step one batch or to the end of the epoch; only while paused."""
-    paused = job.control.paused and not job.control.stopped
+    paused = job.control.holding and not job.control.stopped  # the pause has landed: the counter is exact
     batch_col.button("Step 1 batch", key="train.live.step_batch", disabled=not paused, on_click=job.control.step,
                      args=("batch",), width="stretch", help=f"While paused: one optimisation step (step "
                      f"{total_steps} so far); the loss, the reconstructions and the codes redraw after it.")
