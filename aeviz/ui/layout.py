@@ -16,6 +16,7 @@ NAV = [  # (script, label, icon): the order people work in
     ("pages/train.py", "Train", ":material/model_training:"),
     ("pages/reconstructions.py", "Reconstruct & denoise", ":material/auto_fix_high:"),
     ("pages/latent.py", "Latent space", ":material/scatter_plot:"),
+    ("pages/compare.py", "Compare runs", ":material/compare:"),
     ("pages/clusters.py", "Clusters", ":material/bubble_chart:"),
     ("pages/features.py", "Features", ":material/tune:"),
     ("pages/generate.py", "Generate", ":material/brush:"),

@@ -1,0 +1,149 @@
+"""The compare page's parts: which runs it offers, their maps side by side with a linked selection, and their
+reconstructions of the same inputs in one grid.
+
+The selection lives in st.session_state: "compare.selected" (rows of the validation split) and "compare.source" (the
+chart it was made in). Each chart's last seen selection is kept under "compare.seen.<chart key>", so a rerun tells
+which chart the user just selected in (the others still report their old selections).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from aeviz import catalog, plots
+from aeviz.analysis import compare
+from aeviz.data import Dataset
+from aeviz.errors import InputError
+from aeviz.runs import Run
+from aeviz.ui import explore, state, url
+
+SELECTED, SOURCE, SEEN = "compare.selected", "compare.source", "compare.seen"
+
+
+def short_name(run: Run) -> str:
+    """'Plain AE: the robustness baseline' or 'ae · z=4': what a map title and a grid row are called."""
+    parts = catalog.parts(catalog.row_of_run(run))
+    name = parts["title"] or f"{parts['variant']} · {parts['code']}"
+    return name if len(name) <= 34 else name[:33] + "…"
+
+
+def _candidates() -> dict[str, Run]:
+    """Runs this visitor may see with at least one trained epoch (saved ones and this session's), by id."""
+    found: dict[str, Run] = {}
+    for row in state.visible_runs():
+        if row["error"] or row["epoch"] < 1:
+            continue
+        run = state.open_run(row["id"])
+        if run is not None:
+            found[run.id] = run
+    for run in state.session_runs().values():
+        if run.epoch >= 1:
+            found.setdefault(run.id, run)
+    return found
+
+
+def pick_runs() -> tuple[list[Run], Dataset] | None:
+    """The multiselect of runs on the current run's data (it and the newest other one preselected); None, with a
+    note saying what to do, while fewer than two such runs exist."""
+    anchor = state.current_run()
+    runs = _candidates()
+    if anchor is None or anchor.epoch < 1:
+        anchor = next(iter(runs.values()), None)
+    if anchor is None:
+        st.warning("There are no trained runs to compare yet: train two models on the same data (say a plain and a "
+                   "denoising autoencoder), then come back.", icon=":material/info:")
+        st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+        return None
+    runs.setdefault(anchor.id, anchor)
+    same, other = compare.split_comparable(anchor, list(runs.values()))
+    same.sort(key=lambda r: r.id != anchor.id)  # the current run first, then newest first as listed
+    labels = {r.id: catalog.label(catalog.row_of_run(r)) for r in same}
+    ids = list(labels)
+    chosen = url.multiselect(st, f"Runs to compare (up to {compare.MAX_RUNS})", ids, key="compare.runs",
+                             default=ids[:2], max_selections=compare.MAX_RUNS, format_func=labels.get,
+                             help="only runs trained on the same data as the current run: their codes are of the "
+                                  "same inputs, row by row")
+    if other:
+        st.caption(f":material/filter_alt: {len(other)} run(s) on other data are not offered: they saw different "
+                   "inputs. Make one of them the current run to compare runs on its data.")
+    try:
+        data = state.run_data(anchor)
+    except InputError as exc:  # the data cannot be loaded (an upload gone after a restart)
+        st.error(f"{exc} The runs' data cannot be loaded, so they cannot be compared.")
+        return None
+    if len(chosen) < 2:
+        st.info("Pick at least two runs: " + ("train another model on this data first." if len(ids) < 2
+                                               else "add one above."), icon=":material/compare:")
+        return None
+    return [runs[i] for i in chosen], data
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _map(run_id: str, revision: int, _z: np.ndarray) -> tuple[np.ndarray, tuple[str, str], str]:
+    return compare.map_2d(_z)
+
+
+def maps(runs: list[Run], data: Dataset) -> list[explore.Codes]:
+    """The runs' maps side by side, the selection in one highlighted in the others; returns their codes."""
+    codes = [explore.codes(r, data, "val") for r in runs]
+    views = [_map(r.id, r.revision, c.z) for r, c in zip(runs, codes)]
+    first = views[0][0]
+    n = len(codes[0].z)
+    keys = [f"compare.map.{i}.{r.id}" for i, r in enumerate(runs)]
+    selected, source = st.session_state.get(SELECTED, []), st.session_state.get(SOURCE)
+    for col, run, c, (xy, axes, method), k in zip(st.columns(len(runs)), runs, codes, views, keys):
+        xy = xy if xy is first else compare.agree(xy, first)
+        fig = plots.latent_scatter(xy, c.y, data.classes, f"{short_name(run)} · {method}", axes)
+        fig.update_layout(showlegend=k == keys[-1], legend=plots.LEGEND_BELOW)
+        if selected and k != source:
+            compare.highlight(fig, xy, selected, c.y)
+        with col:
+            event = st.plotly_chart(fig, key=k, on_select="rerun", selection_mode=("points", "box", "lasso"),
+                                    config=plots.CHART_CONFIG)
+        _note_selection(k, event, n)
+    return codes
+
+
+def _note_selection(k: str, event, n: int) -> None:
+    """If chart `k` reports a selection other than the one it reported last time, it becomes the linked one (an
+    emptied selection clears it only in the chart it was made in); then the page is drawn again with it."""
+    points = ((event or {}).get("selection") or {}).get("points") or []  # a dict under AppTest, else PlotlyState
+    rows = compare.clean_rows([p["point_index"] for p in points if p.get("curve_number", 0) == 0], n)
+    seen = st.session_state.setdefault(SEEN, {})
+    if seen.get(k, []) == rows:
+        return
+    seen[k] = rows
+    if rows or st.session_state.get(SOURCE) == k:
+        st.session_state[SELECTED], st.session_state[SOURCE] = rows, (k if rows else None)
+        st.rerun()
+
+
+def selection_line(runs: list[Run]) -> None:
+    selected, source = st.session_state.get(SELECTED, []), st.session_state.get(SOURCE)
+    if not selected:
+        st.caption("Lasso (or pick the box tool, top right of a map) a group of points in one map: the same inputs "
+                   "light up in the others. Double-click the map to clear.")
+        return
+    where = next((short_name(r) for r in runs if source and source.endswith("." + r.id)), "one map")
+    st.markdown(f"**{len(selected):,} points selected** in *{where}*, highlighted in the other maps.")
+    if st.button("Clear the selection", key="compare.clear", icon=":material/close:"):
+        st.session_state[SELECTED], st.session_state[SOURCE] = [], None
+        st.rerun()
+
+
+def grid(runs: list[Run], codes: list[explore.Codes], data: Dataset) -> None:
+    """A row of inputs (the selected ones, else the first), then each run's reconstructions of them."""
+    if not data.is_image:
+        st.caption("These data are vectors, not images: there is no reconstruction grid; the maps compare the codes.")
+        return
+    rows = compare.grid_rows(st.session_state.get(SELECTED, []), len(codes[0].x))
+    what = "the first selected" if st.session_state.get(SELECTED) else "the first validation"
+    st.caption(f"{what.capitalize()} inputs ({len(rows)}), then each run's reconstruction of them; the number is "
+               "its mean squared error over the whole validation split (lower is better).")
+    with st.container(key="compare.grid"):
+        for name, images in [("**inputs**", codes[0].x[rows])] + [
+                (f"**{short_name(r)}**  \nMSE {c.errors.mean():.4f}", c.x_hat[rows]) for r, c in zip(runs, codes)]:
+            left, right = st.columns([1, 4], vertical_alignment="center")
+            left.markdown(name)
+            right.image(plots.tile(images, cols=len(rows), scale=2), clamp=True)
