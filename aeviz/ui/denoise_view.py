@@ -164,7 +164,7 @@ def robustness(run: Run, x: np.ndarray, kind: str) -> None:
     series = {f"{run_label(run)} (this run)": curve.recon_psnr}
     for rid in chosen:
         other = next(r for r in others if r.id == rid)
-        series[run_label(other)] = _curve(other.id, other.epoch, kind, other, xs).recon_psnr
+        series[run_label(other)] = _curve(other.id, other.revision, kind, other, xs).recon_psnr
     # at level 0 the input is the clean image (PSNR capped at 100 dB): leave that point out, it would flatten the rest
     series["noisy input, no model"] = [None if v >= 100 else v for v in curve.noisy_psnr]
     fig = plots.curves(curve.levels, series, f"Robustness to {kind} noise", f"{kind} noise level",
