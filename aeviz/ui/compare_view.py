@@ -95,7 +95,7 @@ def maps(runs: list[Run], data: Dataset) -> list[explore.Codes]:
     for col, run, c, (xy, axes, method), k in zip(st.columns(len(runs)), runs, codes, views, keys):
         xy = xy if xy is first else compare.agree(xy, first)
         fig = plots.latent_scatter(xy, c.y, data.classes, f"{short_name(run)} · {method}", axes)
-        fig.update_layout(showlegend=k == keys[-1], legend=plots.LEGEND_BELOW)
+        fig.update_layout(legend=plots.LEGEND_BELOW)  # in every map: maps of one height, side by side
         if selected and k != source:
             compare.highlight(fig, xy, selected, c.y)
         with col:

@@ -1,0 +1,89 @@
+"""Compare runs in a real browser: two runs on the same data opened from a link, a box selection in the first map
+highlights the same samples in the second, and the page photographed at 1400x1000 and 1024x768."""
+
+from __future__ import annotations
+
+import pytest
+
+from aeviz import runs
+from aeviz.analysis.compare import HIGHLIGHT
+from aeviz.data import load_dataset
+from aeviz.runs import Run
+from aeviz.training import train
+from aeviz.training_config import TrainConfig
+from tests.browser_kit import browser, key, no_exception, server, shots  # noqa: F401  (fixtures)
+from tests.test_browser_present import layout_problems, photograph
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def saved(server):  # noqa: F811
+    """Two small runs on the same 500 MNIST digits, saved in the server's runs folder (the admin's: listed to all)."""
+    data = load_dataset("mnist", limit=500)
+    made = []
+    for title, latent in (("Wide code", 8), ("Two numbers", 2)):
+        run = Run.create("ae", data.shape, "mnist", {"limit": 500}, TrainConfig(epochs=10, batch_size=32),
+                         hidden=(64,), latent_dim=latent)
+        run.title = title
+        train(run, data)
+        runs.save(run, server[1] / run.id)
+        made.append(run)
+    return made
+
+
+def _highlighted(pg, chart: str) -> int:
+    """How many points the chart's highlight trace holds (0 without one), read from Plotly's decoded data."""
+    return pg.evaluate("""([k, name]) => {
+        const gd = document.querySelector('.st-key-' + k.replaceAll('.', '-') + ' .js-plotly-plot');
+        const t = gd && gd._fullData ? gd._fullData.find(t => t.name === name) : null;
+        return t ? Array.from(t.x).length : 0;
+    }""", [chart, HIGHLIGHT])
+
+
+def _open(pg, url: str) -> None:
+    pg.goto(url)
+    pg.get_by_role("heading", name="Compare runs").first.wait_for()
+    pg.wait_for_function("""() => document.querySelectorAll('[class*="st-key-compare-map"] .js-plotly-plot').length === 2
+        && [...document.querySelectorAll('.js-plotly-plot')].every(gd => gd._fullLayout)
+        && document.querySelector('[data-testid="stApp"]').dataset.testScriptState === 'notRunning'""")
+    pg.wait_for_timeout(500)  # Plotly sizes a new chart to its column once more after its first draw
+
+
+def test_a_box_in_one_map_highlights_the_same_samples_in_the_other(browser, server, saved, shots):  # noqa: F811
+    wide, two = saved
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.set_default_timeout(90_000)
+    _open(pg, f"{server[0]}/compare?run={wide.id}&runs={wide.id},{two.id}")
+    first, second = f"compare.map.0.{wide.id}", f"compare.map.1.{two.id}"
+    assert _highlighted(pg, second) == 0
+    pg.screenshot(path=str(shots / "c1-compare-1400.png"), full_page=True)
+    chart = pg.locator(key(first))
+    chart.hover()
+    chart.locator('.modebar-btn[data-val="select"]').first.click()  # the box tool
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    x0, y0 = box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"]
+    pg.mouse.move(x0, y0)
+    pg.mouse.down()
+    pg.mouse.move(x0 + 0.6 * box["width"], y0 + 0.6 * box["height"], steps=10)
+    pg.mouse.up()
+    selected = pg.locator("text=points selected >> visible=true").first
+    selected.wait_for()
+    count = int(selected.inner_text().split()[0].replace(",", ""))
+    assert count > 5
+    pg.wait_for_function("""([k, name, n]) => {
+        const gd = document.querySelector('.st-key-' + k.replaceAll('.', '-') + ' .js-plotly-plot');
+        const t = gd && gd._fullData ? gd._fullData.find(t => t.name === name) : null;
+        return t && Array.from(t.x).length === n;
+    }""", arg=[second, HIGHLIGHT, count])
+    assert _highlighted(pg, second) == count, "the same samples, all of them, in the other map"
+    assert _highlighted(pg, first) == 0, "the map selected in shows Plotly's own selection"
+    pg.wait_for_function("""() => [...document.querySelectorAll('.st-key-compare-grid img')]
+        .filter(i => i.complete && i.naturalWidth > 0).length === 3""")  # inputs, then one row per run
+    for size in ({"width": 1400, "height": 1000}, {"width": 1024, "height": 768}):
+        pg.set_viewport_size(size)
+        pg.wait_for_timeout(1000)  # Plotly resizes its charts to the new columns
+        photograph(pg, shots, f"compare-selected-{size['width']}")
+        assert layout_problems(pg) == [], size
+    no_exception(pg)
+    pg.close()
