@@ -58,26 +58,11 @@ def test_a_box_in_one_map_highlights_the_same_samples_in_the_other(browser, serv
     first, second = f"compare.map.0.{wide.id}", f"compare.map.1.{two.id}"
     assert _highlighted(pg, second) == 0
     pg.screenshot(path=str(shots / "c1-compare-1400.png"), full_page=True)
-    chart = pg.locator(key(first))
-    chart.hover()
-    chart.locator('.modebar-btn[data-val="select"]').first.click()  # the box tool
-    box = chart.locator(".nsewdrag").first.bounding_box()
-    x0, y0 = box["x"] + 0.2 * box["width"], box["y"] + 0.2 * box["height"]
-    pg.mouse.move(x0, y0)
-    pg.mouse.down()
-    pg.mouse.move(x0 + 0.6 * box["width"], y0 + 0.6 * box["height"], steps=10)
-    pg.mouse.up()
-    selected = pg.locator("text=points selected >> visible=true").first
-    selected.wait_for()
-    count = int(selected.inner_text().split()[0].replace(",", ""))
+    count = _box(pg, first, (0.2, 0.2, 0.8, 0.8))
     assert count > 5
-    pg.wait_for_function("""([k, name, n]) => {
-        const gd = document.querySelector('.st-key-' + k.replaceAll('.', '-') + ' .js-plotly-plot');
-        const t = gd && gd._fullData ? gd._fullData.find(t => t.name === name) : null;
-        return t && Array.from(t.x).length === n;
-    }""", arg=[second, HIGHLIGHT, count])
+    _wait_highlighted(pg, second, count)
     assert _highlighted(pg, second) == count, "the same samples, all of them, in the other map"
-    assert _highlighted(pg, first) == 0, "the map selected in shows Plotly's own selection"
+    assert _highlighted(pg, first) == count, "and in the map it was made in"
     pg.wait_for_function("""() => [...document.querySelectorAll('.st-key-compare-grid img')]
         .filter(i => i.complete && i.naturalWidth > 0).length === 3""")  # inputs, then one row per run
     for size in ({"width": 1400, "height": 1000}, {"width": 1024, "height": 768}):
@@ -86,4 +71,44 @@ def test_a_box_in_one_map_highlights_the_same_samples_in_the_other(browser, serv
         photograph(pg, shots, f"compare-selected-{size['width']}")
         assert layout_problems(pg) == [], size
     no_exception(pg)
+
+    pg.set_viewport_size({"width": 1400, "height": 1000})
+    again = _box(pg, second, (0.05, 0.05, 0.5, 0.95), before=count)  # now the other way round
+    _wait_highlighted(pg, first, again)
+    assert _highlighted(pg, second) == again
+    pg.locator(key("compare.clear")).locator("button").click()
+    _wait_highlighted(pg, first, 0)
+    _wait_highlighted(pg, second, 0)
+    pg.wait_for_timeout(1500)
+    assert _highlighted(pg, first) == _highlighted(pg, second) == 0, "cleared for good, not re-selected"
+    assert pg.locator("text=points selected").count() == 0
+    no_exception(pg)
     pg.close()
+
+
+def _box(pg, chart: str, frac: tuple[float, float, float, float], before: int | None = None) -> int:
+    """Drag the box tool over `frac` (x0, y0, x1, y1 of the plot area) in `chart`; the page's selected count."""
+    el = pg.locator(key(chart))
+    el.scroll_into_view_if_needed()
+    el.hover()
+    el.locator('.modebar-btn[data-val="select"]').first.click()
+    box = el.locator(".nsewdrag").first.bounding_box()
+    pg.mouse.move(box["x"] + frac[0] * box["width"], box["y"] + frac[1] * box["height"])
+    pg.mouse.down()
+    pg.mouse.move(box["x"] + frac[2] * box["width"], box["y"] + frac[3] * box["height"], steps=10)
+    pg.mouse.up()
+    line = pg.locator("text=points selected >> visible=true").first
+    if before is not None:  # the count of the selection before this one may still be shown
+        pg.wait_for_function("""n => [...document.querySelectorAll('strong')].some(
+            e => e.textContent.endsWith('points selected') && e.textContent !== n + ' points selected')""",
+                             arg=before)
+    line.wait_for()
+    return int(line.inner_text().split()[0].replace(",", ""))
+
+
+def _wait_highlighted(pg, chart: str, n: int) -> None:
+    pg.wait_for_function("""([k, name, n]) => {
+        const gd = document.querySelector('.st-key-' + k.replaceAll('.', '-') + ' .js-plotly-plot');
+        const t = gd && gd._fullData ? gd._fullData.find(t => t.name === name) : null;
+        return gd && gd._fullData && (t ? Array.from(t.x).length : 0) === n;
+    }""", arg=[chart, HIGHLIGHT, n])

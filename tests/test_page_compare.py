@@ -73,7 +73,7 @@ def test_a_selection_in_one_map_is_drawn_over_the_other(saved):
     assert not at.exception, at.exception
     assert any("3 points selected" in m.value for m in at.markdown)
     first, second = [_figure(c) for c in _maps(at)]
-    assert [t.get("name") for t in first["data"]].count(compare.HIGHLIGHT) == 0, "its own map shows plotly's"
+    assert [t.get("name") for t in first["data"]].count(compare.HIGHLIGHT) == 1, "its own map shows it too"
     top = [t for t in second["data"] if t.get("name") == compare.HIGHLIGHT]
     assert len(top) == 1 and top[0] is second["data"][-1], "drawn over the rest"
     codes_xy = second["data"][0]
@@ -136,3 +136,30 @@ def test_a_lasso_in_the_first_chart_becomes_the_linked_selection(saved):
     assert at.session_state["compare.selected"] == [2, 3, 9] and at.session_state["compare.source"] == first
     top = [t for t in _figure(_maps(at)[1])["data"] if t.get("name") == compare.HIGHLIGHT]
     assert len(top) == 1 and len(_values(top[0]["x"])) == 3
+
+
+def test_a_lasso_over_the_highlight_counts_each_sample_once(saved):
+    four, two, _ = saved
+    at = open_page("pages/compare.py", as_visitor({"state.current_run": four.id, "state.data": DATA,
+                                                   "compare.selected": [1, 5],
+                                                   "compare.source": f"compare.map.0.{four.id}"}))
+    second = f"compare.map.1.{two.id}"
+    # the second map holds the highlight trace (its last): a lasso there reports its points twice
+    points = [{"curve_number": 0, "point_index": i} for i in (5, 8)] + [{"curve_number": 11, "point_index": 1}]
+    at.session_state[second] = {"selection": {"points": points, "point_indices": [5, 8, 1], "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["compare.selected"] == [5, 8] and at.session_state["compare.source"] == second
+    first = _figure(_maps(at)[0])
+    top = [t for t in first["data"] if t.get("name") == compare.HIGHLIGHT]
+    assert len(top) == 1 and len(_values(top[0]["x"])) == 2, "now drawn over the first map"
+
+
+def test_vector_data_draws_the_maps_and_skips_the_grid_in_one_line():
+    from tests.helpers import trained_moons_run
+
+    a, b = trained_moons_run(), trained_moons_run(latent_dim=3)
+    at = open_page("pages/compare.py", {"state.runs": {a.id: a, b.id: b}, "state.current_run": a.id})
+    assert not at.exception, at.exception
+    assert len(_maps(at)) == 2 and not at.get("image")
+    assert any("vectors, not images" in c.value for c in at.caption)

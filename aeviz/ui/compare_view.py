@@ -2,8 +2,9 @@
 reconstructions of the same inputs in one grid.
 
 The selection lives in st.session_state: "compare.selected" (rows of the validation split) and "compare.source" (the
-chart it was made in). Each chart's last seen selection is kept under "compare.seen.<chart key>", so a rerun tells
-which chart the user just selected in (the others still report their old selections).
+chart it was made in), and is drawn over every map. Each chart's last seen selection is kept in "compare.seen" (chart
+key -> (the highlight it drew, its rows)), so a rerun tells which chart the user just selected in: the others still
+report their old selections, and a chart whose highlight changed is new to Streamlit, its selection reset.
 """
 
 from __future__ import annotations
@@ -28,36 +29,40 @@ def short_name(run: Run) -> str:
     return name if len(name) <= 34 else name[:33] + "…"
 
 
-def _candidates() -> dict[str, Run]:
-    """Runs this visitor may see with at least one trained epoch (saved ones and this session's), by id."""
-    found: dict[str, Run] = {}
-    for row in state.visible_runs():
-        if row["error"] or row["epoch"] < 1:
+def _candidates() -> tuple[Run | None, list[Run], int]:
+    """The anchor (the current run, else the newest trained one), the trained runs on its data (it first, then
+    newest first) and how many others there are. Runs from another data source are counted without being loaded."""
+    rows = [r for r in state.visible_runs() if not r["error"] and r["epoch"] >= 1]
+    session = [r for r in state.session_runs().values() if r.epoch >= 1]
+    anchor = state.current_run()
+    if anchor is None or anchor.epoch < 1:
+        anchor = session[0] if session else (state.open_run(rows[0]["id"]) if rows else None)
+    if anchor is None:
+        return None, [], 0
+    found, elsewhere = {anchor.id: anchor}, set()
+    for row in rows:
+        if row["id"] in found:
             continue
-        run = state.open_run(row["id"])
-        if run is not None:
+        if row["dataset"] != anchor.data_source:
+            elsewhere.add(row["id"])
+        elif (run := state.open_run(row["id"])) is not None:
             found[run.id] = run
-    for run in state.session_runs().values():
-        if run.epoch >= 1:
-            found.setdefault(run.id, run)
-    return found
+    for run in session:
+        found.setdefault(run.id, run)
+    same, other = compare.split_comparable(anchor, list(found.values()))
+    return anchor, same, len(other) + len(elsewhere - found.keys())
 
 
 def pick_runs() -> tuple[list[Run], Dataset] | None:
     """The multiselect of runs on the current run's data (it and the newest other one preselected); None, with a
     note saying what to do, while fewer than two such runs exist."""
-    anchor = state.current_run()
-    runs = _candidates()
-    if anchor is None or anchor.epoch < 1:
-        anchor = next(iter(runs.values()), None)
+    anchor, same, other = _candidates()
     if anchor is None:
         st.warning("There are no trained runs to compare yet: train two models on the same data (say a plain and a "
                    "denoising autoencoder), then come back.", icon=":material/info:")
         st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
         return None
-    runs.setdefault(anchor.id, anchor)
-    same, other = compare.split_comparable(anchor, list(runs.values()))
-    same.sort(key=lambda r: r.id != anchor.id)  # the current run first, then newest first as listed
+    runs = {r.id: r for r in same}
     labels = {r.id: catalog.label(catalog.row_of_run(r)) for r in same}
     ids = list(labels)
     chosen = url.multiselect(st, f"Runs to compare (up to {compare.MAX_RUNS})", ids, key="compare.runs",
@@ -65,7 +70,7 @@ def pick_runs() -> tuple[list[Run], Dataset] | None:
                              help="only runs trained on the same data as the current run: their codes are of the "
                                   "same inputs, row by row")
     if other:
-        st.caption(f":material/filter_alt: {len(other)} run(s) on other data are not offered: they saw different "
+        st.caption(f":material/filter_alt: {other} run(s) on other data are not offered: they saw different "
                    "inputs. Make one of them the current run to compare runs on its data.")
     try:
         data = state.run_data(anchor)
@@ -91,31 +96,30 @@ def maps(runs: list[Run], data: Dataset) -> list[explore.Codes]:
     first = views[0][0]
     n = len(codes[0].z)
     keys = [f"compare.map.{i}.{r.id}" for i, r in enumerate(runs)]
-    selected, source = st.session_state.get(SELECTED, []), st.session_state.get(SOURCE)
+    selected = compare.clean_rows(st.session_state.get(SELECTED, []), n)  # rows of another data set: none
     for col, run, c, (xy, axes, method), k in zip(st.columns(len(runs)), runs, codes, views, keys):
         xy = xy if xy is first else compare.agree(xy, first)
         fig = plots.latent_scatter(xy, c.y, data.classes, f"{short_name(run)} · {method}", axes)
         fig.update_layout(legend=plots.LEGEND_BELOW)  # in every map: maps of one height, side by side
-        if selected and k != source:
+        if selected:  # in every map: drawing a selection changes its chart, which clears Plotly's own marks
             compare.highlight(fig, xy, selected, c.y)
         with col:
             event = st.plotly_chart(fig, key=k, on_select="rerun", selection_mode=("points", "box", "lasso"),
                                     config=plots.CHART_CONFIG)
-        _note_selection(k, event, n)
+        _note_selection(k, event, n, tuple(selected))
     return codes
 
 
-def _note_selection(k: str, event, n: int) -> None:
-    """If chart `k` reports a selection other than the one it reported last time, it becomes the linked one (an
-    emptied selection clears it only in the chart it was made in); then the page is drawn again with it."""
+def _note_selection(k: str, event, n: int, drawn: tuple[int, ...]) -> None:
+    """If chart `k` reports a new non-empty selection, it becomes the linked one and the page is drawn again with it.
+    A chart whose highlight changed (`drawn`) is a new chart to Streamlit, its selection reset: not a new one."""
     points = ((event or {}).get("selection") or {}).get("points") or []  # a dict under AppTest, else PlotlyState
     rows = compare.clean_rows([p["point_index"] for p in points if p.get("curve_number", 0) == 0], n)
     seen = st.session_state.setdefault(SEEN, {})
-    if seen.get(k, []) == rows:
-        return
-    seen[k] = rows
-    if rows or st.session_state.get(SOURCE) == k:
-        st.session_state[SELECTED], st.session_state[SOURCE] = rows, (k if rows else None)
+    before = seen.get(k, ((), []))
+    seen[k] = (drawn, rows)
+    if before[0] == drawn and rows and rows != before[1]:
+        st.session_state[SELECTED], st.session_state[SOURCE] = rows, k
         st.rerun()
 
 
@@ -123,10 +127,10 @@ def selection_line(runs: list[Run]) -> None:
     selected, source = st.session_state.get(SELECTED, []), st.session_state.get(SOURCE)
     if not selected:
         st.caption("Lasso (or pick the box tool, top right of a map) a group of points in one map: the same inputs "
-                   "light up in the others. Double-click the map to clear.")
+                   "light up in the others.")
         return
     where = next((short_name(r) for r in runs if source and source.endswith("." + r.id)), "one map")
-    st.markdown(f"**{len(selected):,} points selected** in *{where}*, highlighted in the other maps.")
+    st.markdown(f"**{len(selected):,} points selected** in *{where}*, highlighted in every map. A new lasso replaces them.")
     if st.button("Clear the selection", key="compare.clear", icon=":material/close:"):
         st.session_state[SELECTED], st.session_state[SOURCE] = [], None
         st.rerun()
