@@ -19,10 +19,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def saved(server):  # noqa: F811
-    """Two small runs on the same 500 MNIST digits, saved in the server's runs folder (the admin's: listed to all)."""
+    """Three small runs on the same 500 MNIST digits, saved in the server's runs folder (the admin's: listed to all)."""
     data = load_dataset("mnist", limit=500)
     made = []
-    for title, latent in (("Wide code", 8), ("Two numbers", 2)):
+    for title, latent in (("Wide code", 8), ("Two numbers", 2), ("Sixteen numbers", 16)):
         run = Run.create("ae", data.shape, "mnist", {"limit": 500}, TrainConfig(epochs=10, batch_size=32),
                          hidden=(64,), latent_dim=latent)
         run.title = title
@@ -51,7 +51,7 @@ def _open(pg, url: str) -> None:
 
 
 def test_a_box_in_one_map_highlights_the_same_samples_in_the_other(browser, server, saved, shots):  # noqa: F811
-    wide, two = saved
+    wide, two, _ = saved
     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
     pg.set_default_timeout(90_000)
     _open(pg, f"{server[0]}/compare?run={wide.id}&runs={wide.id},{two.id}")
@@ -112,3 +112,19 @@ def _wait_highlighted(pg, chart: str, n: int) -> None:
         const t = gd && gd._fullData ? gd._fullData.find(t => t.name === name) : null;
         return gd && gd._fullData && (t ? Array.from(t.x).length : 0) === n;
     }""", arg=[chart, HIGHLIGHT, n])
+
+
+def test_three_runs_fit_side_by_side_at_1024(browser, server, saved, shots):  # noqa: F811
+    ids = ",".join(r.id for r in saved)
+    pg = browser.new_page(viewport={"width": 1024, "height": 768})
+    pg.set_default_timeout(90_000)
+    pg.goto(f"{server[0]}/compare?run={saved[0].id}&runs={ids}")
+    pg.get_by_role("heading", name="Compare runs").first.wait_for()
+    pg.wait_for_function("""() => document.querySelectorAll('[class*="st-key-compare-map"] .js-plotly-plot').length === 3
+        && [...document.querySelectorAll('.js-plotly-plot')].every(gd => gd._fullLayout)
+        && [...document.querySelectorAll('.st-key-compare-grid img')].filter(i => i.complete).length === 4""")
+    pg.wait_for_timeout(1000)
+    photograph(pg, shots, "compare-three-1024")
+    assert layout_problems(pg) == []
+    no_exception(pg)
+    pg.close()

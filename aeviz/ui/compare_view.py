@@ -101,6 +101,8 @@ def maps(runs: list[Run], data: Dataset) -> list[explore.Codes]:
         xy = xy if xy is first else compare.agree(xy, first)
         fig = plots.latent_scatter(xy, c.y, data.classes, f"{short_name(run)} · {method}", axes)
         fig.update_layout(legend=plots.LEGEND_BELOW)  # in every map: maps of one height, side by side
+        if len(runs) > 2:  # a third of 1024 px: the full toolbar wraps onto a second row, over the title
+            fig.update_layout(modebar_remove=[*plots.TEMPLATE.layout.modebar.remove, "pan", "toimage"])
         if selected:  # in every map: drawing a selection changes its chart, which clears Plotly's own marks
             compare.highlight(fig, xy, selected, c.y)
         with col:
