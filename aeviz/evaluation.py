@@ -1,45 +1,63 @@
 """Evaluate a trained run: reconstruction error beside PCA's, K-Means on its codes beside raw pixels, denoising.
 
-`evaluate(run, train_x, eval_x, eval_y)` returns the JSON-ready dict `aeviz evaluate` prints. The batched
-`encode_all` / `reconstruct_all` helpers are what the app uses too; they never change the weights.
+`evaluate(run, train_x, eval_x, eval_y)` returns the JSON-ready dict `aeviz evaluate` prints; its K-Means scores
+come from `analysis.clustering`, the scorer of the app's Clusters page. This module is also the one home of batched
+eval-mode inference: `batched` (with `EVAL_CHUNK`, `eval_mode`) and the `encode_all` / `reconstruct_all` helpers the
+app uses too; they never change the weights.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
 
 from aeviz import metrics, noise
+from aeviz.analysis import clustering
 from aeviz.models import AutoEncoder
 
-CHUNK = 2048
+# The one chunk size of every eval-mode pass (inference here, validation in training.py, saliency): bounded memory
+# on any dataset. Changing it changes nothing but memory and speed.
+EVAL_CHUNK = 2048
 
 
-def _device(model: AutoEncoder) -> torch.device:
+def _device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-@torch.no_grad()
-def _batched(model: AutoEncoder, x: np.ndarray, fn) -> np.ndarray:
+@contextmanager
+def eval_mode(model: torch.nn.Module, grad: bool = False) -> Iterator[None]:
+    """The model in eval mode (and autograd off unless `grad`) for the block, then back in the mode it was in."""
     was_training = model.training
     model.eval()
+    try:
+        with torch.set_grad_enabled(grad):
+            yield
+    finally:
+        model.train(was_training)
+
+
+def batched(model: torch.nn.Module, x: np.ndarray, fn: Callable[[torch.Tensor], torch.Tensor],
+            chunk: int = EVAL_CHUNK, grad: bool = False) -> np.ndarray:
+    """`fn` over `x` (N, ...) in chunks of `chunk` rows, in eval mode on the model's device; the results
+    concatenated along the first axis (numpy). `grad`: keep autograd on (for gradients of the inputs)."""
     dev = _device(model)
-    outs = [fn(torch.from_numpy(np.ascontiguousarray(x[i:i + CHUNK], np.float32)).to(dev)).cpu().numpy()
-            for i in range(0, len(x), CHUNK)]
-    model.train(was_training)
+    with eval_mode(model, grad):
+        outs = [fn(torch.from_numpy(np.ascontiguousarray(x[i:i + chunk], np.float32)).to(dev)).detach().cpu().numpy()
+                for i in range(0, len(x), chunk)]
     return np.concatenate(outs) if outs else np.zeros((0,), np.float32)
 
 
 def encode_all(model: AutoEncoder, x: np.ndarray) -> np.ndarray:
     """Deterministic codes (N, *shape) -> (N, latent_dim)."""
-    return _batched(model, x, model.encode)
+    return batched(model, x, model.encode)
 
 
 def reconstruct_all(model: AutoEncoder, x: np.ndarray) -> np.ndarray:
     """decode(encode(x)): (N, *shape) -> (N, *shape)."""
-    return _batched(model, x, model.reconstruct)
+    return batched(model, x, model.reconstruct)
 
 
 def corrupt(x: np.ndarray, kind: str, level: float, seed: int = 0) -> np.ndarray:
@@ -72,9 +90,12 @@ def evaluate(model: AutoEncoder, train_x: np.ndarray, eval_x: np.ndarray, eval_y
         out["psnr_noisy"] = metrics.psnr_from_mse(out["mse_noisy"])
     if with_kmeans and eval_y is not None and len(np.unique(eval_y)) > 1:
         codes = encode_all(model, inputs)
-        on_codes = metrics.kmeans_scores(codes, eval_y, seed=seed)
-        on_pixels = metrics.kmeans_scores(inputs.reshape(len(inputs), -1), eval_y, seed=seed)
-        out.update({"kmeans_k": int(len(np.unique(eval_y))), "kmeans_acc": on_codes["acc"],
+        # As many clusters as classes, scored as the Clusters page does: with the scorer's own fixed seed, not the
+        # run's training seed, so the CLI and the page agree and the pixel baseline does not depend on the run.
+        n_classes = int(len(np.unique(eval_y)))
+        on_codes = clustering.run(codes, eval_y, n_classes, silhouette=False).scores
+        on_pixels = clustering.run(inputs.reshape(len(inputs), -1), eval_y, n_classes, silhouette=False).scores
+        out.update({"kmeans_k": n_classes, "kmeans_acc": on_codes["acc"],
                     "kmeans_nmi": on_codes["nmi"], "kmeans_acc_pixels": on_pixels["acc"],
                     "kmeans_nmi_pixels": on_pixels["nmi"]})
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in out.items()}

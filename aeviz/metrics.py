@@ -1,4 +1,4 @@
-"""Scores: reconstruction error (MSE, PSNR, SSIM), the PCA baseline, and K-Means on codes against labels.
+"""Scores: reconstruction error (MSE, PSNR, SSIM) and the PCA baseline. (K-Means against labels: analysis.clustering.)
 
 All take numpy arrays with values in [0, 1]. MSE is the mean over all values of (x - x_hat)^2.
 """
@@ -9,10 +9,7 @@ import math
 
 import numpy as np
 from scipy.ndimage import uniform_filter
-from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 
 def mse(x: np.ndarray, x_hat: np.ndarray) -> float:
@@ -66,25 +63,3 @@ def pca_baseline(train: np.ndarray, test: np.ndarray, k: int, seed: int = 0, cli
     pca.fit(tr)
     rec = pca.inverse_transform(pca.transform(te))
     return mse(te, np.clip(rec, 0.0, 1.0) if clip else rec), pca
-
-
-def matched_accuracy(labels: np.ndarray, clusters: np.ndarray) -> float:
-    """Accuracy after the best one-to-one matching of clusters to labels (Hungarian algorithm)."""
-    labels = np.asarray(labels)
-    clusters = np.asarray(clusters)
-    lab_ids, lab_idx = np.unique(labels, return_inverse=True)
-    cl_ids, cl_idx = np.unique(clusters, return_inverse=True)
-    table = np.zeros((len(cl_ids), len(lab_ids)), dtype=np.int64)
-    np.add.at(table, (cl_idx, lab_idx), 1)
-    rows, cols = linear_sum_assignment(-table)
-    return float(table[rows, cols].sum() / max(len(labels), 1))
-
-
-def kmeans_scores(features: np.ndarray, labels: np.ndarray, k: int | None = None, seed: int = 0) -> dict[str, float]:
-    """K-Means (k = number of classes by default) on `features` (N, D), scored against `labels`."""
-    feats = np.asarray(features, np.float64).reshape(len(features), -1)
-    k = min(k or len(np.unique(labels)), len(feats))  # a tiny split may hold fewer points than classes
-    clusters = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(feats)
-    return {"acc": matched_accuracy(labels, clusters),
-            "nmi": float(normalized_mutual_info_score(labels, clusters)),
-            "ari": float(adjusted_rand_score(labels, clusters))}

@@ -19,11 +19,11 @@ import torch
 
 from aeviz import devices, replay as replays
 from aeviz.errors import InputError
+from aeviz.evaluation import EVAL_CHUNK, eval_mode
 from aeviz.metrics import psnr_from_mse
 from aeviz.runs import Run
 from aeviz.steering import Control, Steer  # noqa: F401 - Control is imported from here by callers
 
-EVAL_CHUNK = 2048  # validation forward passes in chunks: bounded memory on any dataset
 SLOW_EVENT_S = 0.25  # in slow motion, a step event (and a redraw of the live views) at most this often
 
 
@@ -61,19 +61,18 @@ def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(device)
 
 
-@torch.no_grad()
 def evaluate_losses(model: torch.nn.Module, x: torch.Tensor) -> dict[str, float]:
     """Eval-mode mean losses and per-value MSE/PSNR over `x` (B, *shape), in chunks."""
-    was_training = model.training
-    model.eval()
+    # A reduction (sums weighted by chunk size) over a tensor already on the device, not `evaluation.batched`'s
+    # per-row map over numpy: it shares that helper's eval-mode switch and chunk size instead.
     sums: dict[str, float] = {}
     sq_err = 0.0
-    for chunk in torch.split(x, EVAL_CHUNK):
-        out = model(chunk)
-        for k, v in out.losses.items():
-            sums[k] = sums.get(k, 0.0) + float(v) * len(chunk)
-        sq_err += float((out.x_hat - chunk).square().sum())
-    model.train(was_training)
+    with eval_mode(model):
+        for chunk in torch.split(x, EVAL_CHUNK):
+            out = model(chunk)
+            for k, v in out.losses.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * len(chunk)
+            sq_err += float((out.x_hat - chunk).square().sum())
     n = max(len(x), 1)
     metrics = {k: v / n for k, v in sums.items()}
     metrics["mse"] = sq_err / (n * max(x[0].numel(), 1))

@@ -1,7 +1,8 @@
 """Clusters of latent codes scored against labels, beside the same clustering on raw pixels and on PCA codes.
 
 K-Means and Gaussian mixtures run in the latent space itself (not in a 2-D picture of it). Scores: silhouette
-always; with labels, Hungarian-matched accuracy, NMI and ARI.
+(unless asked not to); with labels, Hungarian-matched accuracy, NMI and ARI (`label_scores`). The one home of
+"cluster these features into k and score them against labels": the Clusters page and `aeviz evaluate` both call `run`.
 """
 
 from __future__ import annotations
@@ -46,32 +47,51 @@ def cluster(features: np.ndarray, k: int, method: str = "kmeans", seed: int = 0)
     raise InputError(f"Unknown clustering method {method!r}. Choose one of ['gmm', 'kmeans'].")
 
 
+def _contingency(labels: np.ndarray, assign: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts table (clusters x labels) with the cluster ids and label ids it is indexed by."""
+    lab_ids, lab_idx = np.unique(np.asarray(labels), return_inverse=True)
+    cl_ids, cl_idx = np.unique(np.asarray(assign), return_inverse=True)
+    table = np.zeros((len(cl_ids), len(lab_ids)), dtype=np.int64)
+    np.add.at(table, (cl_idx.ravel(), lab_idx.ravel()), 1)
+    return table, cl_ids, lab_ids
+
+
 def match_clusters(labels: np.ndarray, assign: np.ndarray) -> dict[int, int]:
     """The one-to-one cluster -> label mapping that maximises agreement (Hungarian algorithm)."""
-    lab_ids, cl_ids = np.unique(labels), np.unique(assign)
-    table = np.array([[np.sum((assign == c) & (labels == l)) for l in lab_ids] for c in cl_ids])
+    table, cl_ids, lab_ids = _contingency(labels, assign)
     rows, cols = linear_sum_assignment(-table)
     return {int(cl_ids[r]): int(lab_ids[c]) for r, c in zip(rows, cols)}
 
 
-def scores(features: np.ndarray, assign: np.ndarray, labels: np.ndarray | None, seed: int = 0) -> dict[str, float]:
-    feats = np.asarray(features, np.float64).reshape(len(features), -1)
+def label_scores(labels: np.ndarray, assign: np.ndarray) -> dict[str, float]:
+    """Agreement of an assignment with the labels: accuracy after the best one-to-one matching (Hungarian), NMI, ARI.
+    The one scorer of clusters against labels: the Clusters page and `aeviz evaluate` both report these."""
+    table, _, _ = _contingency(labels, assign)
+    rows, cols = linear_sum_assignment(-table)
+    return {"acc": float(table[rows, cols].sum() / max(len(labels), 1)),
+            "nmi": float(normalized_mutual_info_score(labels, assign)),
+            "ari": float(adjusted_rand_score(labels, assign))}
+
+
+def scores(features: np.ndarray, assign: np.ndarray, labels: np.ndarray | None, seed: int = 0,
+           silhouette: bool = True) -> dict[str, float]:
+    """Silhouette (unless `silhouette` is False: it is the costly one), and with labels `label_scores`."""
     out: dict[str, float] = {}
-    if len(np.unique(assign)) > 1:
+    if silhouette and len(np.unique(assign)) > 1:
+        feats = np.asarray(features, np.float64).reshape(len(features), -1)
         n = min(len(feats), SILHOUETTE_SAMPLE)
         out["silhouette"] = float(silhouette_score(feats, assign, sample_size=n, random_state=seed))
     if labels is not None:
-        mapping = match_clusters(labels, assign)
-        out["acc"] = float(np.mean([mapping.get(int(a), -1) == int(l) for a, l in zip(assign, labels)]))
-        out["nmi"] = float(normalized_mutual_info_score(labels, assign))
-        out["ari"] = float(adjusted_rand_score(labels, assign))
+        out.update(label_scores(labels, assign))
     return out
 
 
-def run(features: np.ndarray, labels: np.ndarray | None, k: int, method: str = "kmeans",
-        seed: int = 0) -> Clustering:
+def run(features: np.ndarray, labels: np.ndarray | None, k: int, method: str = "kmeans", seed: int = 0,
+        silhouette: bool = True) -> Clustering:
+    """Cluster `features` (N, D) into k and score the result: what the Clusters page shows and `aeviz evaluate`
+    prints (K-Means with k = the number of classes, no silhouette)."""
     assign, centres = cluster(features, k, method, seed)
-    return Clustering(assign, centres, scores(features, assign, labels, seed))
+    return Clustering(assign, centres, scores(features, assign, labels, seed, silhouette))
 
 
 def baselines(pixels: np.ndarray, labels: np.ndarray | None, k: int, n_components: int, method: str = "kmeans",

@@ -14,23 +14,16 @@ import torch
 from scipy.linalg import subspace_angles
 from sklearn.feature_selection import f_classif, mutual_info_classif
 
-from aeviz.evaluation import encode_all, reconstruct_all
+from aeviz.evaluation import EVAL_CHUNK, batched, encode_all, reconstruct_all
 from aeviz.metrics import pca_baseline, per_sample_mse
 from aeviz.models import AutoEncoder
 
-CHUNK = 2048
 
-
-@torch.no_grad()
 def decode_all(model: AutoEncoder, z: np.ndarray) -> np.ndarray:
     """(N, k) codes -> (N, *shape) images, in eval mode and chunks."""
-    was = model.training
-    model.eval()
-    dev = next(model.parameters()).device
-    outs = [model.decode(torch.from_numpy(np.ascontiguousarray(z[i:i + CHUNK], np.float32)).to(dev)).cpu().numpy()
-            for i in range(0, len(z), CHUNK)]
-    model.train(was)
-    return np.concatenate(outs) if outs else np.zeros((0, *model.input_shape), np.float32)
+    if len(z) == 0:
+        return np.zeros((0, *model.input_shape), np.float32)
+    return batched(model, z, model.decode)
 
 
 def ablation(model: AutoEncoder, x: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
@@ -61,7 +54,7 @@ def latent_table(model: AutoEncoder, x: np.ndarray, y: np.ndarray | None, seed: 
     if model.__class__.__name__ == "VAE" and kl is not None:
         with torch.no_grad():
             dev = next(model.parameters()).device
-            table["kl"] = np.array(model.extra_metrics(torch.from_numpy(x[:CHUNK]).to(dev))["kl_per_dim"])
+            table["kl"] = np.array(model.extra_metrics(torch.from_numpy(x[:EVAL_CHUNK]).to(dev))["kl_per_dim"])
     return table
 
 
@@ -82,20 +75,19 @@ def label_correlation(z: np.ndarray, y: np.ndarray, dim: int, n_classes: int) ->
 
 def saliency(model: AutoEncoder, x: np.ndarray, dim: int | None = None) -> np.ndarray:
     """Mean |gradient| over `x` of z[dim] (or of the reconstruction error when dim is None): (*shape)."""
-    was = model.training
-    model.eval()
-    dev = next(model.parameters()).device
-    total = np.zeros(model.input_shape)
-    for i in range(0, len(x), CHUNK):
-        xb = torch.from_numpy(np.ascontiguousarray(x[i:i + CHUNK], np.float32)).to(dev).requires_grad_(True)
+    if len(x) == 0:
+        return np.zeros(model.input_shape)
+
+    def chunk_sum(xb: torch.Tensor) -> torch.Tensor:  # (B, *shape) -> (1, *shape): sum over the chunk of |grad|
+        xb.requires_grad_(True)
         if dim is None:
             target = (model.reconstruct(xb) - xb.detach()).square().sum()
         else:
             target = model.encode(xb)[:, dim].sum()
         (grad,) = torch.autograd.grad(target, xb)
-        total += grad.abs().sum(0).cpu().numpy()
-    model.train(was)
-    return total / max(len(x), 1)
+        return grad.abs().sum(0, keepdim=True)
+
+    return batched(model, x, chunk_sum, grad=True).astype(np.float64).sum(0) / len(x)
 
 
 def first_layer_filters(model: AutoEncoder) -> np.ndarray | None:
