@@ -50,11 +50,12 @@ def latent_table(model: AutoEncoder, x: np.ndarray, y: np.ndarray | None, seed: 
         table["anova_f"] = np.nan_to_num(f, nan=0.0)
         if np.bincount(y).max() >= 2:  # its nearest-neighbour estimate needs two members in some class
             table["mutual_info"] = mutual_info_classif(z, y, random_state=seed)
-    kl = getattr(model, "extra_metrics", None)
-    if model.__class__.__name__ == "VAE" and kl is not None:
+    if model.has_prior:  # a prior's KL per dimension (the VAE's `kl_per_dim`): ~0 means the dimension is unused
         with torch.no_grad():
             dev = next(model.parameters()).device
-            table["kl"] = np.array(model.extra_metrics(torch.from_numpy(x[:EVAL_CHUNK]).to(dev))["kl_per_dim"])
+            extra = model.extra_metrics(torch.from_numpy(x[:EVAL_CHUNK]).to(dev))
+        if "kl_per_dim" in extra:
+            table["kl"] = np.array(extra["kl_per_dim"])
     return table
 
 
