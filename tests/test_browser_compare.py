@@ -22,7 +22,7 @@ def saved(server):  # noqa: F811
     """Three small runs on the same 500 MNIST digits, saved in the server's runs folder (the admin's: listed to all)."""
     data = load_dataset("mnist", limit=500)
     made = []
-    for title, latent in (("Wide code", 8), ("Two numbers", 2), ("Sixteen numbers", 16)):
+    for title, latent in (("Wide code", 8), ("Two numbers", 2), ("Plain AE: the robustness baseline, sixteen", 16)):
         run = Run.create("ae", data.shape, "mnist", {"limit": 500}, TrainConfig(epochs=10, batch_size=32),
                          hidden=(64,), latent_dim=latent)
         run.title = title

@@ -22,11 +22,20 @@ from aeviz.ui import explore, state, url
 SELECTED, SOURCE, SEEN = "compare.selected", "compare.source", "compare.seen"
 
 
-def short_name(run: Run) -> str:
-    """'Plain AE: the robustness baseline' or 'ae · z=4': what a map title and a grid row are called."""
+def short_name(run: Run, limit: int = 34) -> str:
+    """'Plain AE: the robustness baseline' or 'ae · z=4', cut to `limit` characters: a map title, a grid row."""
     parts = catalog.parts(catalog.row_of_run(run))
     name = parts["title"] or f"{parts['variant']} · {parts['code']}"
-    return name if len(name) <= 34 else name[:33] + "…"
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
+def chip(run: Run) -> str:
+    """A picked run as its chip in the picker says it: no data (the same for all) or status, at most 60 characters
+    (a longer chip is cut off with '…' in half a 1024-px page)."""
+    parts = catalog.parts(catalog.row_of_run(run))
+    text = " · ".join(p for p in (parts["title"][:40], parts["variant"], parts["code"], parts["settings"],
+                                  parts["epochs"]) if p)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _candidates() -> tuple[Run | None, list[Run], int]:
@@ -63,12 +72,12 @@ def pick_runs() -> tuple[list[Run], Dataset] | None:
         st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
         return None
     runs = {r.id: r for r in same}
-    labels = {r.id: catalog.label(catalog.row_of_run(r)) for r in same}
+    labels = {r.id: chip(r) for r in same}
     ids = list(labels)
     chosen = url.multiselect(st, f"Runs to compare (up to {compare.MAX_RUNS})", ids, key="compare.runs",
                              default=ids[:2], max_selections=compare.MAX_RUNS, format_func=labels.get,
-                             help="only runs trained on the same data as the current run: their codes are of the "
-                                  "same inputs, row by row")
+                             help=f"only runs trained on {catalog.parts(catalog.row_of_run(anchor))['data']}, the "
+                                  "current run's data: their codes are of the same inputs, row by row")
     if other:
         st.caption(f":material/filter_alt: {other} run(s) on other data are not offered: they saw different "
                    "inputs. Make one of them the current run to compare runs on its data.")
@@ -97,9 +106,10 @@ def maps(runs: list[Run], data: Dataset) -> list[explore.Codes]:
     n = len(codes[0].z)
     keys = [f"compare.map.{i}.{r.id}" for i, r in enumerate(runs)]
     selected = compare.clean_rows(st.session_state.get(SELECTED, []), n)  # rows of another data set: none
-    for col, run, c, (xy, axes, method), k in zip(st.columns(len(runs)), runs, codes, views, keys):
+    for col, run, c, (xy, axes, _), k in zip(st.columns(len(runs)), runs, codes, views, keys):
         xy = xy if xy is first else compare.agree(xy, first)
-        fig = plots.latent_scatter(xy, c.y, data.classes, f"{short_name(run)} · {method}", axes)
+        # the title fits a half or a third of a 1024-px page; the axis titles say the method (PC1 or z1)
+        fig = plots.latent_scatter(xy, c.y, data.classes, short_name(run, 40 if len(runs) < 3 else 22), axes)
         fig.update_layout(legend=plots.LEGEND_BELOW)  # in every map: maps of one height, side by side
         if len(runs) > 2:  # a third of 1024 px: the full toolbar wraps onto a second row, over the title
             fig.update_layout(modebar_remove=[*plots.TEMPLATE.layout.modebar.remove, "pan", "toimage"])
