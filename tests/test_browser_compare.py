@@ -44,7 +44,8 @@ def _highlighted(pg, chart: str) -> int:
 def _open(pg, url: str) -> None:
     pg.goto(url)
     pg.get_by_role("heading", name="Compare runs").first.wait_for()
-    pg.wait_for_function("""() => document.querySelectorAll('[class*="st-key-compare-map"] .js-plotly-plot').length === 2
+    pg.wait_for_function("""() => document.querySelectorAll('[class*="st-key-compare-map"] .js-plotly-plot')
+        .length === 2
         && [...document.querySelectorAll('.js-plotly-plot')].every(gd => gd._fullLayout)
         && document.querySelector('[data-testid="stApp"]').dataset.testScriptState === 'notRunning'""")
     pg.wait_for_timeout(500)  # Plotly sizes a new chart to its column once more after its first draw
@@ -120,7 +121,8 @@ def test_three_runs_fit_side_by_side_at_1024(browser, server, saved, shots):  # 
     pg.set_default_timeout(90_000)
     pg.goto(f"{server[0]}/compare?run={saved[0].id}&runs={ids}")
     pg.get_by_role("heading", name="Compare runs").first.wait_for()
-    pg.wait_for_function("""() => document.querySelectorAll('[class*="st-key-compare-map"] .js-plotly-plot').length === 3
+    pg.wait_for_function("""() => document.querySelectorAll('[class*="st-key-compare-map"] .js-plotly-plot')
+        .length === 3
         && [...document.querySelectorAll('.js-plotly-plot')].every(gd => gd._fullLayout)
         && [...document.querySelectorAll('.st-key-compare-grid img')].filter(i => i.complete).length === 4""")
     pg.wait_for_timeout(1000)

@@ -99,7 +99,7 @@ def _map(run_id: str, revision: int, _z: np.ndarray) -> tuple[np.ndarray, tuple[
 
 
 def maps(runs: list[Run], data: Dataset) -> list[explore.Codes]:
-    """The runs' maps side by side, the selection in one highlighted in the others; returns their codes."""
+    """The runs' maps side by side, a selection made in one drawn over all of them; returns the runs' codes."""
     codes = [explore.codes(r, data, "val") for r in runs]
     views = [_map(r.id, r.revision, c.z) for r, c in zip(runs, codes)]
     first = views[0][0]
@@ -142,7 +142,8 @@ def selection_line(runs: list[Run]) -> None:
                    "light up in the others.")
         return
     where = next((short_name(r) for r in runs if source and source.endswith("." + r.id)), "one map")
-    st.markdown(f"**{len(selected):,} points selected** in *{where}*, highlighted in every map. A new lasso replaces them.")
+    st.markdown(f"**{len(selected):,} points selected** in *{where}*, highlighted in every map. "
+                "A new lasso replaces them.")
     if st.button("Clear the selection", key="compare.clear", icon=":material/close:"):
         st.session_state[SELECTED], st.session_state[SOURCE] = [], None
         st.rerun()
