@@ -1,58 +1,142 @@
-"""Slow 2-D embeddings (t-SNE, UMAP) run in a background thread with a visible phase and elapsed time.
+"""The slow 2-D embeddings, UMAP and t-SNE, with their described parameters and their progress checkpoints.
 
-UMAP's first fit in a fresh process compiles numba code (a minute or more on 2 cores); t-SNE of 10,000 points takes
-about as long. The page polls an `EmbeddingTask` instead of freezing, and `warm_up()` can compile UMAP ahead of time.
+UMAP: umap-learn's default call spends most of a fresh process's first fit compiling pynndescent's numba code for
+its approximate neighbour search (about a minute on 2 cores). The exact k-nearest-neighbour graph of at most a few
+ten thousand codes costs scikit-learn about a second, so we compute it there and hand it to UMAP as
+`precomputed_knn`: same trustworthiness, and what is left to compile (the graph and the layout) is cached on disk in
+the cache folder (`NUMBA_CACHE_DIR`), so a restarted server does not compile again. Epochs report through tqdm.
+
+t-SNE: openTSNE's FFT-accelerated gradient, with fewer iterations than its defaults (100 exaggerated + 250, instead
+of 250 + 500): measured on 10,000 MNIST codes it keeps trustworthiness@5 at 0.984 for a third of the time.
+
+The registry that pages draw from lives in `aeviz.projections`; these functions are its slow entries.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from aeviz.config import param, validate
 from aeviz.errors import InputError
-from aeviz.projections import pca_2d
+from aeviz.loaders.download import cache_dir
+from aeviz.tasks import Report, no_report
 
-METHODS = ("pca", "tsne", "umap")
-NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-_warm = threading.Event()  # set once UMAP has been fitted in this process (numba compiled)
+# Before numba is first imported (by umap, lazily): compiled code lands in the cache folder and survives restarts.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
+
+_warm = threading.Event()  # set once UMAP has been fitted in this process (numba code loaded or compiled)
 _warm_lock = threading.Lock()
 
 
-def check_params(method: str, params: dict, n: int) -> None:
-    """Refuse bad embedding parameters with the project's one message shape."""
-    if method not in METHODS:
-        raise InputError(f"Unknown projection {method!r}. Choose one of {list(METHODS)}.")
-    if method == "tsne" and not 2 <= params.get("perplexity", 30) < max(n, 3):
-        raise InputError(f"The 'perplexity' of t-SNE must be in [2, {max(n - 1, 2)}) for {n} points. "
-                         f"Got {params.get('perplexity')} instead.")
-    if method == "umap":
-        if not 2 <= params.get("n_neighbors", 15) < max(n, 3):
-            raise InputError(f"UMAP's 'n_neighbors' must be in [2, {max(n - 1, 2)}) for {n} points. "
-                             f"Got {params.get('n_neighbors')} instead.")
-        if not 0.0 <= params.get("min_dist", 0.1) <= 1.0:
-            raise InputError(f"UMAP's 'min_dist' must be in [0, 1]. Got {params.get('min_dist')} instead.")
+def _check_neighbourhood(owner: str, name: str, value: float, n: int) -> None:
+    """A neighbourhood must be smaller than the data: refuse it with the project's message shape."""
+    if not value < n - 1:
+        raise InputError(f"The {name!r} parameter of {owner} must be below {n - 1} for {n} points. "
+                         f"Got {value!r} instead. Lower it, or use more points.")
 
 
-def embed(z: np.ndarray, method: str = "pca", seed: int = 0, **params) -> np.ndarray:
-    """(N, D) codes -> (N, 2) points (blocking). D == 2 with 'pca' returns the codes centred, unrotated."""
-    z = np.asarray(z, np.float32)
-    check_params(method, params, len(z))
-    if method == "pca":
-        return pca_2d(z)[0]
-    if method == "tsne":
-        from sklearn.manifold import TSNE
-        init = "pca" if z.shape[1] >= 2 else "random"  # a PCA start needs two dimensions
-        return TSNE(n_components=2, perplexity=params.get("perplexity", 30), init=init, random_state=seed,
-                    learning_rate="auto").fit_transform(z)
-    import umap  # slow import (numba): only when asked for
+@dataclass(frozen=True)
+class UMAPParams:
+    n_neighbors: int = param(15, "Neighbours each point keeps: small = local detail, large = global shape",
+                             min=2, max=100)
+    min_dist: float = param(0.1, "How tightly points may pack within a cluster (0 = tight, 1 = spread out)",
+                            min=0.0, max=1.0)
 
-    xy = umap.UMAP(n_neighbors=params.get("n_neighbors", 15), min_dist=params.get("min_dist", 0.1),
-                   random_state=seed, n_jobs=1).fit_transform(z)
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def check(self, n: int) -> None:
+        _check_neighbourhood("UMAPParams", "n_neighbors", self.n_neighbors, n)
+
+
+@dataclass(frozen=True)
+class TSNEParams:
+    perplexity: float = param(30.0, "Effective number of neighbours each point attends to", min=2.0, max=100.0)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def check(self, n: int) -> None:
+        _check_neighbourhood("TSNEParams", "perplexity", self.perplexity, n)
+
+
+class _EpochFile:
+    """A file for UMAP's tqdm bar, printed as 'n/total' every epoch: each print becomes a progress report (which
+    raises Cancelled when the task was cancelled, stopping the layout between two epochs)."""
+
+    def __init__(self, report: Report, start: float) -> None:
+        self.report, self.start, self.stopped = report, start, False
+
+    def write(self, text: str) -> None:
+        found = re.findall(r"(\d+)/(\d+)", text)
+        if found and not self.stopped:  # raise once: tqdm writes again while closing
+            n, total = (int(v) for v in found[-1])
+            try:
+                self.report(f"layout epoch {n}/{total}", self.start + (1 - self.start) * n / max(total, 1))
+            except Exception:
+                self.stopped = True
+                # tqdm calls write() holding its process-wide lock, acquired once in refresh() and released
+                # without try/finally: raising through it would leave every later bar (every later UMAP) blocked.
+                from tqdm.auto import tqdm
+                tqdm.get_lock().release()
+                raise
+
+    def flush(self) -> None:
+        pass
+
+
+def umap_2d(z: np.ndarray, params: UMAPParams, seed: int = 0, report: Report = no_report,
+            n_epochs: int | None = 200) -> np.ndarray:
+    """(N, D) -> (N, 2). Exact neighbours from scikit-learn, then UMAP's graph and layout (n_jobs=1: the other core
+    stays with a training run). 200 epochs (UMAP's own choice above 10,000 points) instead of 500 below, and a PCA
+    start instead of the spectral one (an eigensolver on the whole graph): on 10,000 MNIST codes together about half
+    the time, trustworthiness@5 0.969 against 0.970 and K-Means accuracy 0.787 against 0.792."""
+    from sklearn.neighbors import NearestNeighbors
+
+    report("neighbours", 0.0)
+    k = min(params.n_neighbors, len(z) - 1)
+    dist, idx = NearestNeighbors(n_neighbors=k).fit(z).kneighbors(z)  # includes each point itself, as UMAP expects
+    report("neighbour graph", 0.15)
+    import warnings
+
+    import umap  # numba: loaded from the on-disk cache after the first server start
+
+    bar = {"disable": False, "file": _EpochFile(report, 0.3), "bar_format": "{n}/{total}", "mininterval": 0,
+           "miniters": 1, "delay": 0}
+    with warnings.catch_warnings():  # "no NNDescent index: transform unavailable": we never transform
+        warnings.simplefilter("ignore", UserWarning)
+        xy = umap.UMAP(n_neighbors=k, min_dist=params.min_dist, random_state=seed, n_jobs=1, n_epochs=n_epochs,
+                       init="pca", precomputed_knn=(idx, dist, None), tqdm_kwds=bar).fit_transform(z)
     _warm.set()
     return np.asarray(xy, np.float64)
+
+
+def tsne_2d(z: np.ndarray, params: TSNEParams, seed: int = 0, report: Report = no_report,
+            n_jobs: int = 2) -> np.ndarray:
+    """(N, D) -> (N, 2) with openTSNE (FFT gradients); its callback every 10 iterations reports and can cancel."""
+    import openTSNE
+
+    report("neighbours and affinities", 0.0)
+    early, main = 100, 250
+    seen = {"phase": 0, "last": 0}
+
+    def callback(iteration: int, error: float, embedding: np.ndarray) -> None:
+        if iteration < seen["last"]:  # openTSNE restarts its count for the second phase
+            seen["phase"] = early
+        seen["last"] = iteration
+        done = seen["phase"] + iteration
+        phase = "early exaggeration" if seen["phase"] == 0 else "iteration"
+        report(f"{phase} {done}/{early + main}", 0.1 + 0.9 * done / (early + main))
+
+    perplexity = min(params.perplexity, (len(z) - 1) / 3)  # openTSNE's own bound, said here instead of warned
+    tsne = openTSNE.TSNE(perplexity=perplexity, early_exaggeration_iter=early, n_iter=main, random_state=seed,
+                         n_jobs=n_jobs, callbacks=callback, callbacks_every_iters=10, verbose=False)
+    return np.asarray(tsne.fit(np.asarray(z, np.float64)), np.float64)
 
 
 def umap_is_warm() -> bool:
@@ -60,48 +144,15 @@ def umap_is_warm() -> bool:
 
 
 def warm_up() -> None:
-    """Compile UMAP's numba code on a tiny random set, once per process (call it from a background thread)."""
+    """Load (or compile, the first time) UMAP's numba code on a tiny random set, once per process: call it from a
+    background thread at server start so the first click does not pay it."""
     with _warm_lock:
         if not _warm.is_set():
-            embed(np.random.default_rng(0).random((200, 8)), "umap", n_neighbors=10)
+            umap_2d(np.random.default_rng(0).random((200, 8)), UMAPParams(n_neighbors=10), n_epochs=20)
 
 
-@dataclass(eq=False)
-class EmbeddingTask:
-    """One embedding computed on a worker thread; poll `.status()`, read `.result` when `.done` is set."""
+def embed(z: np.ndarray, method: str = "pca", seed: int = 0, **params) -> np.ndarray:
+    """(N, D) -> (N, 2), blocking: `aeviz.projections.project` under its older name."""
+    from aeviz.projections import project  # projections imports this module for its slow entries
 
-    z: np.ndarray
-    method: str
-    params: dict
-    seed: int = 0
-    result: np.ndarray | None = None
-    error: str | None = None
-    started: float = field(default_factory=time.monotonic)
-    finished: float | None = None
-    done: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self) -> None:
-        check_params(self.method, self.params, len(self.z))
-        self.cold = self.method == "umap" and not umap_is_warm()
-        threading.Thread(target=self._work, daemon=True, name=f"aeviz-{self.method}").start()
-
-    def _work(self) -> None:
-        try:
-            self.result = embed(self.z, self.method, self.seed, **self.params)
-        except Exception as exc:  # reported on the page, never lost
-            self.error = f"{NAMES[self.method]} failed: {type(exc).__name__}: {exc}"
-        finally:
-            self.finished = time.monotonic()
-            self.done.set()
-
-    @property
-    def elapsed(self) -> float:
-        return (self.finished or time.monotonic()) - self.started
-
-    def status(self) -> str:
-        if self.done.is_set():
-            return self.error or f"{NAMES[self.method]} of {len(self.z):,} points took {self.elapsed:.1f} s"
-        if self.cold:
-            return (f"UMAP is compiling its numba code (first time in this server, about a minute on 2 cores), "
-                    f"then embedding {len(self.z):,} points: {self.elapsed:.0f} s so far")
-        return f"{NAMES[self.method]} is embedding {len(self.z):,} points: {self.elapsed:.0f} s so far"
+    return project(method, z, seed=seed, **params)

@@ -1,14 +1,23 @@
-"""2-D views of latent codes: the PROJECTIONS registry (raw, PCA) and a PCA that keeps its orientation between
-frames, so the live latent plot does not flip or spin from one epoch to the next.
+"""2-D views of latent codes: the one PROJECTIONS registry (raw, PCA, t-SNE, UMAP) that the pages draw their choices
+and parameter widgets from, and a PCA that keeps its orientation between frames, so the live latent plot does not
+flip or spin from one epoch to the next.
+
+Each entry is a function `(z (N, D), params, seed, report) -> (N, 2)`, a label, a frozen dataclass describing its
+parameters with `aeviz.config.param` (the same metadata the models' forms read) and a `slow` flag: slow ones run on
+an `aeviz.tasks.Task` with progress and cancel, fast ones inline.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
+from aeviz.config import build_config
+from aeviz.embedding import TSNEParams, UMAPParams, tsne_2d, umap_2d
 from aeviz.errors import InputError
+from aeviz.tasks import Report, no_report
 
 
 def pca_2d(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,13 +51,45 @@ def raw_2d(z: np.ndarray) -> np.ndarray:
     return np.asarray(z, np.float64)
 
 
-PROJECTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "raw": raw_2d,
-    "pca": lambda z: pca_2d(z)[0],
+@dataclass(frozen=True)
+class NoParams:
+    """The parameters of a projection that has none."""
+
+    def check(self, n: int) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Projection:
+    fn: Callable[..., np.ndarray]  # (z, params, seed, report) -> (N, 2)
+    label: str
+    params: type  # a frozen dataclass of `param` fields, validated on construction
+    slow: bool  # True: run it on a background Task (seconds or more), never inline
+
+
+PROJECTIONS: dict[str, Projection] = {
+    "raw": Projection(lambda z, p, seed, report: raw_2d(z), "raw code (2-D)", NoParams, False),
+    "pca": Projection(lambda z, p, seed, report: pca_2d(z)[0], "PCA", NoParams, False),
+    "tsne": Projection(tsne_2d, "t-SNE", TSNEParams, True),
+    "umap": Projection(umap_2d, "UMAP", UMAPParams, True),
 }
 
 
-def project(name: str, z: np.ndarray) -> np.ndarray:
+def get(name: str) -> Projection:
     if name not in PROJECTIONS:
         raise InputError(f"Unknown projection {name!r}. Choose one of {sorted(PROJECTIONS)}.")
-    return PROJECTIONS[name](z)
+    return PROJECTIONS[name]
+
+
+def params_for(name: str, n: int, **values: Any) -> Any:
+    """The validated parameters of projection `name` for `n` points (InputError names the bad one and the fix)."""
+    params = build_config(get(name).params, values)
+    params.check(n)
+    return params
+
+
+def project(name: str, z: np.ndarray, seed: int = 0, report: Report = no_report, **values: Any) -> np.ndarray:
+    """(N, D) codes -> (N, 2) points, blocking. `report` receives progress and may cancel (see aeviz.tasks)."""
+    z = np.asarray(z, np.float32)
+    params = params_for(name, len(z), **values)
+    return np.asarray(PROJECTIONS[name].fn(z, params, seed, report), np.float64)

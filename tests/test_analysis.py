@@ -9,7 +9,9 @@ from aeviz.analysis import anomaly, clustering, generation, importance
 from aeviz.errors import InputError
 from aeviz.evaluation import encode_all, reconstruct_all
 from aeviz.models import build
+from aeviz.projections import project
 from aeviz.runs import Run
+from aeviz.tasks import Task
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from tests.helpers import toy_images
@@ -159,7 +161,7 @@ def test_embeddings_pca_and_tsne():
     x, y = blobs(n=120)
     xy = embedding.embed(x, "pca")
     assert xy.shape == (120, 2)
-    task = embedding.EmbeddingTask(x, "tsne", {"perplexity": 10})
+    task = Task(lambda report: project("tsne", x, report=report, perplexity=10), "t-SNE")
     assert task.done.wait(120) and task.error is None and task.result.shape == (120, 2)
     assert "took" in task.status()
     with pytest.raises(InputError, match="perplexity"):
@@ -171,7 +173,7 @@ def test_embeddings_pca_and_tsne():
 @pytest.mark.slow
 def test_umap_separates_blobs_and_warms_up():
     x, y = blobs(n=200)
-    embedding.warm_up()  # compiles numba once per process
+    embedding.warm_up()  # loads (or compiles) numba once per process
     assert embedding.umap_is_warm()
     xy = embedding.embed(x, "umap", n_neighbors=10, min_dist=0.1)
     assert clustering.run(xy, y, k=3).scores["acc"] == 1.0

@@ -100,8 +100,10 @@ def test_umap_option_shows_progress_then_its_result(trained):
     assert not at.exception
     tasks = at.session_state["clusters.umap_tasks"]
     (task,) = tasks.values()
-    if not task.done.is_set():  # cold numba: the page says what it is doing instead of freezing
-        assert any("points" in i.value and "s so far" in i.value for i in at.info)
+    if not task.done.is_set():  # the page says what it is doing instead of freezing, and offers to cancel
+        (bar,) = at.get("progress")
+        assert f"UMAP of {len(data.split('val')[0])} codes" in bar.proto.text and "s so far" in bar.proto.text
+        assert at.button(key="clusters.cancel_umap").label == "Cancel"
         assert not at.metric
     assert task.done.wait(180) and task.error is None
     at.run()

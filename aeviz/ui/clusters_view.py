@@ -2,16 +2,15 @@
 PCA baselines (a background task cached per dataset, not per epoch), the scores, the confusion matrix, the decoded
 centroids and a few samples per cluster.
 
-Slow work never blocks the page: UMAP and the pixel baseline run on threads and are polled by a fragment that
-reruns the page when they finish.
+Slow work never blocks the page: UMAP and the pixel baseline run on `aeviz.tasks.Task`s, shown with a progress bar
+and a Cancel button by a fragment that reruns the page when they finish.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,16 +23,17 @@ from aeviz import plots
 from aeviz.analysis import clustering
 from aeviz.analysis.importance import decode_all
 from aeviz.data import Dataset
-from aeviz.embedding import EmbeddingTask
 from aeviz.errors import InputError
+from aeviz.projections import PROJECTIONS, params_for
 from aeviz.runs import Run
+from aeviz.tasks import Task
 from aeviz.ui.explore import Codes, class_name
+from aeviz.ui.latent_view import ORPHAN_S, task_progress
 
 PAGE = "clusters"
 K_MAX = 30
 METHODS = {"kmeans": "K-Means", "gmm": "Gaussian mixture"}
 SPACES = {"latent": "the latent space (all code dimensions)", "umap": "a 2-D UMAP embedding of the codes"}
-UMAP_PARAMS = {"n_neighbors": 15, "min_dist": 0.1}
 SCORES = {"acc": "Accuracy", "nmi": "NMI", "ari": "ARI", "silhouette": "Silhouette"}
 SCORE_HELP = {
     "acc": "Share of points whose cluster, mapped one-to-one to a label (Hungarian matching), is their true label.",
@@ -74,49 +74,21 @@ def controls(data: Dataset, n: int) -> Settings:
     return Settings(method, space, int(k))
 
 
-# -- slow work on threads -------------------------------------------------------------------------------------------
-@dataclass(eq=False)
-class BaselineTask:
-    """The same clustering on raw pixels and on PCA codes, computed on a worker thread (never touches st.*)."""
-
-    pixels: np.ndarray
-    labels: np.ndarray | None
-    k: int
-    method: str
-    n_components: int
-    raw: str = "pixels"  # what the inputs are called: pixels, or inputs for vector data
-    result: dict[str, dict[str, float]] | None = None
-    error: str | None = None
-    began: float | None = None  # when it got the slot
-    finished: float | None = None
-    done: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self) -> None:
-        threading.Thread(target=self._work, daemon=True, name="aeviz-cluster-baselines").start()
-
-    def _work(self) -> None:
-        try:
-            with _BASELINE_SLOT:  # one at a time: trying five values of k must not start five pixel clusterings
-                self.began = time.monotonic()
-                self.result = clustering.baselines(self.pixels, self.labels, self.k, self.n_components, self.method)
-        except Exception as exc:  # shown on the page, never lost
-            self.error = f"The pixel baseline failed: {type(exc).__name__}: {exc}"
-        finally:
-            self.finished = time.monotonic()
-            self.done.set()
-
-    def status(self) -> str:
-        if self.began is None:
-            return "The pixel baseline waits for another one (for other settings) to finish first."
-        elapsed = (self.finished or time.monotonic()) - self.began
-        return (f"Clustering the raw {self.raw} and PCA codes of the same {len(self.pixels):,} points for comparison "
-                f"(once per dataset): {elapsed:.0f} s so far")
+# -- slow work on background tasks (aeviz.tasks.Task: progress and Cancel) -------------------------------------------
+def _baseline_work(pixels: np.ndarray, labels: np.ndarray | None, k: int, method: str, n_components: int):
+    def work(report):
+        report(f"clustering the raw {raw_name(pixels)} and PCA codes", None)  # one step: no finer checkpoints
+        return clustering.baselines(pixels, labels, k, n_components, method)
+    return work
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _baseline_task(source: str, params: str, split: str, k: int, method: str, n_components: int,
-                   _x: np.ndarray, _y: np.ndarray | None) -> BaselineTask:
-    return BaselineTask(_x, _y, k, method, n_components, raw_name(_x))
+                   _x: np.ndarray, _y: np.ndarray | None) -> Task:
+    # One at a time (the slot): trying five values of k must not start five pixel clusterings. Shared by every
+    # session on this dataset, so it never cancels itself when one viewer leaves.
+    return Task(_baseline_work(_x, _y, k, method, n_components),
+                f"The {raw_name(_x)} and PCA baseline of {len(_x):,} points", slot=_BASELINE_SLOT)
 
 
 def raw_name(x: np.ndarray) -> str:
@@ -129,8 +101,12 @@ def baselines(data: Dataset, split: str, s: Settings, codes: Codes) -> dict[str,
     they are computed (their progress is shown)."""
     params = json.dumps(data.params, sort_keys=True, default=str)
     task = _baseline_task(data.source, params, split, s.k, s.method, codes.z.shape[1], codes.x, codes.y)
-    if not task.done.is_set():
-        _progress(task)
+    if task.running:
+        task_progress(task, f"{PAGE}.cancel_baseline")
+        return None
+    if task.cancelled:  # cached for everyone: forget it so the next visit starts it again
+        _baseline_task.clear()
+        st.info(task.status() + ". Reload the page to compute it again.")
         return None
     if task.error:
         st.warning(task.error)
@@ -141,31 +117,30 @@ def baselines(data: Dataset, split: str, s: Settings, codes: Codes) -> dict[str,
 def umap_features(run: Run, split: str, z: np.ndarray) -> np.ndarray | None:
     """The codes' 2-D UMAP embedding, or None while it runs (its progress is shown) or when it failed."""
     tasks: dict = st.session_state.setdefault(f"{PAGE}.umap_tasks", {})
-    key = (run.id, run.revision, split, tuple(sorted(UMAP_PARAMS.items())))
-    if key not in tasks:
+    key = (run.id, run.revision, split)
+    if key not in tasks or tasks[key].cancelled:
         try:
-            tasks[key] = EmbeddingTask(z, "umap", dict(UMAP_PARAMS))
+            params = params_for("umap", len(z))  # UMAP's defaults, from the one registry
         except InputError as exc:
             st.error(f"{exc} Cluster in the latent space instead, or use more points.")
             return None
-        while len(tasks) > MAX_TASKS:  # keep memory bounded: forget the oldest embedding
-            tasks.pop(next(iter(tasks)))
+        umap = PROJECTIONS["umap"]
+        tasks[key] = Task(lambda report: umap.fn(z, params, 0, report), f"UMAP of {len(z):,} codes",
+                          orphan_after=ORPHAN_S)
+        while len(tasks) > MAX_TASKS:  # keep memory bounded: forget (and stop) the oldest embedding
+            tasks.pop(next(iter(tasks))).cancel()
     task = tasks[key]
-    if not task.done.is_set():
-        _progress(task)
+    if task.running:
+        task_progress(task, f"{PAGE}.cancel_umap")
+        return None
+    if task.cancelled:
+        st.info(task.status() + ". Cluster in the latent space, or pick UMAP again.")
         return None
     if task.error:
         st.error(f"{task.error}. Cluster in the latent space instead.")
         return None
     st.caption(f"UMAP of {len(z):,} codes took {task.elapsed:.1f} s (kept for this run and epoch).")
     return task.result
-
-
-@st.fragment(run_every=1.0)
-def _progress(task: BaselineTask | EmbeddingTask) -> None:
-    if task.done.is_set():
-        st.rerun()  # the whole page, now with the result
-    st.info(task.status(), icon=":material/hourglass_top:")
 
 
 # -- clustering and its scores --------------------------------------------------------------------------------------

@@ -9,17 +9,21 @@ import streamlit as st
 
 from aeviz.ui import url
 
-from aeviz import embedding, plots
+from aeviz import plots
 from aeviz.analysis import clustering, selection
+from aeviz.config import offered
 from aeviz.data import Dataset
 from aeviz.errors import InputError
-from aeviz.projections import pca_2d
+from aeviz.projections import PROJECTIONS, params_for, pca_2d
 from aeviz.runs import Run
+from aeviz.tasks import Task
+from aeviz.ui import forms
 from aeviz.ui.explore import SPLIT_WORDS, Codes, class_name
 
 COLOURINGS = ("label", "K-Means cluster", "reconstruction error", "one latent dimension")
-METHOD_NAMES = {"raw": "raw code (2-D)", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 SHOW_CAP = 60  # images drawn for a selection (all selected rows go into the CSV)
+MAX_TASKS = 4  # slow projections kept per session (running or finished); the oldest is cancelled and dropped
+ORPHAN_S = 30.0  # a running projection nobody has polled for this long (page left, tab closed) cancels itself
 
 
 @dataclass(frozen=True)
@@ -31,57 +35,80 @@ class View:
 
 
 def projection_controls(page: str, k: int) -> tuple[str, dict]:
-    """Method and its parameters; a 2-D code gets 'raw' as its first choice."""
-    options = (["raw"] if k == 2 else []) + ["pca", "tsne", "umap"]
-    method = url.radio(st, "Projection", options, key=f"{page}.method", horizontal=True, format_func=METHOD_NAMES.get)
-    params: dict = {}
-    if method == "tsne":
-        params["perplexity"] = url.slider(st, "Perplexity (neighbourhood size)", 5, 100, 30, key=f"{page}.perplexity")
-    elif method == "umap":
-        c1, c2 = st.columns(2)
-        params["n_neighbors"] = url.slider(c1, "Neighbours (local vs global)", 2, 100, 15, key=f"{page}.neighbors")
-        params["min_dist"] = url.slider(c2, "Minimum distance (how tight clusters pack)", 0.0, 1.0, 0.1, 0.05,
-                                       key=f"{page}.min_dist")
-    return method, params
+    """Method (from the PROJECTIONS registry) and its raw parameter values, drawn from the parameters' own
+    descriptions; a 2-D code gets 'raw' as its first choice."""
+    options = [name for name in PROJECTIONS if name != "raw" or k == 2]
+    method = url.radio(st, "Projection", options, key=f"{page}.method", horizontal=True,
+                       format_func=lambda name: PROJECTIONS[name].label)
+    spec = PROJECTIONS[method].params
+    raw = forms.config_form(spec, f"{page}.{method}", captions=False) if offered(spec) else {}
+    return method, raw
 
 
-def compute_view(page: str, run: Run, codes: Codes, split: str, method: str, params: dict) -> View | None:
-    """PCA and raw at once; t-SNE and UMAP on a background task polled every second (None while it runs)."""
+def _pca_view(z: np.ndarray, note: str = "") -> View:
+    xy, _, ratio = pca_2d(z)
+    return View(xy, (f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%})"), "pca",
+                note or f"PCA keeps {ratio.sum():.0%} of the codes' variance in these two axes")
+
+
+def compute_view(page: str, run: Run, codes: Codes, split: str, method: str, raw: dict) -> View | None:
+    """PCA and raw at once. t-SNE and UMAP run on a background task with progress and Cancel; until they are
+    done the PCA view is shown in their place. Asking for anything else cancels what nobody waits for."""
     z = codes.z
+    codes_key = (run.id, run.revision, split)
+    tasks: dict = st.session_state.setdefault(f"{page}.tasks", {})
+    try:
+        params = params_for(method, len(z), **raw)
+    except InputError as exc:
+        st.error(str(exc))
+        return None
+    key = (*codes_key, method, tuple(sorted(raw.items())))
+    for other, task in list(tasks.items()):
+        if other != key and task.running:  # a new request replaces the old one: free the CPU for it
+            task.cancel()
+            tasks.pop(other)
     if method == "raw":
         return View(z, ("z1", "z2"), "raw", "the codes themselves: no projection")
     if method == "pca":
-        xy, _, ratio = pca_2d(z)
-        return View(xy, (f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%})"), "pca",
-                    f"PCA keeps {ratio.sum():.0%} of the codes' variance in these two axes")
-    key = f"{page}.task.{run.id}.{run.revision}.{split}.{method}.{sorted(params.items())}"
-    task = st.session_state.get(key)
-    if task is None:
-        try:
-            task = embedding.EmbeddingTask(z, method, params)
-        except InputError as exc:
-            st.error(str(exc))
-            return None
-        st.session_state[key] = task
-    if not task.done.is_set():
-        _wait_for(task)
-        return None
+        return _pca_view(z)
+    entry = PROJECTIONS[method]
+    task = tasks.get(key)
+    if task is None or (task.cancelled and st.session_state.pop(f"{page}.restart", False)):
+        task = tasks[key] = Task(lambda report: entry.fn(z, params, 0, report), f"{entry.label} of {len(z):,} points",
+                                 orphan_after=ORPHAN_S)
+        while len(tasks) > MAX_TASKS:  # bounded: drop (and stop) the oldest
+            tasks.pop(next(iter(tasks))).cancel()
+    if task.cancelled:
+        st.info(task.status() + ". The PCA view is shown instead.", icon=":material/cancel:")
+        if st.button(f"Run {entry.label} again", key=f"{page}.again", icon=":material/refresh:"):
+            st.session_state[f"{page}.restart"] = True
+            st.rerun()
+        return _pca_view(z, f"PCA, shown because {entry.label} was cancelled")
+    if task.running:
+        task_progress(task, f"{page}.cancel")
+        return _pca_view(z, f"PCA, shown until {entry.label} is ready")
     if task.error:
         st.error(task.error)
         return None
-    name = "t-SNE" if method == "tsne" else "UMAP"
-    return View(task.result, (f"{name} 1", f"{name} 2"), method,
-                f"{name} keeps neighbourhoods, not distances: cluster sizes and gaps between them mean little. "
+    return View(task.result, (f"{entry.label} 1", f"{entry.label} 2"), method,
+                f"{entry.label} keeps neighbourhoods, not distances: cluster sizes and gaps between them mean little. "
                 + task.status())
 
 
-def _wait_for(task: embedding.EmbeddingTask) -> None:
+def task_progress(task: Task, key: str) -> None:
+    """A moving bar with the task's stage and a Cancel button, refreshed every second; the whole page reruns
+    when the task ends. Polling also tells the task someone is still waiting (see Task.touch)."""
     @st.fragment(run_every=1.0)
     def poll() -> None:
+        task.touch()
         if task.done.is_set():
             st.rerun()  # the whole page, now with the result
-        st.info(task.status(), icon=":material/hourglass_top:")
-        st.progress(min(0.95, task.elapsed / (90.0 if task.cold else 40.0)))
+        bar, button = st.columns([5, 1], vertical_alignment="bottom")
+        bar.progress(task.fraction, text=task.status())
+        if button.button("Cancel", key=key, icon=":material/cancel:"):
+            task.cancel()
+            task.done.wait(2.0)  # it stops at its next checkpoint: well under a second
+            st.rerun()
 
     poll()
 
@@ -105,7 +132,7 @@ def _kmeans(run_id: str, revision: int, split: str, k: int, _z: np.ndarray) -> n
 
 
 def figure(run: Run, codes: Codes, data: Dataset, view: View, split: str, colour: str, extra: dict):
-    title = f"{len(view.xy):,} points of {SPLIT_WORDS[split]} · {METHOD_NAMES[view.method]}"
+    title = f"{len(view.xy):,} points of {SPLIT_WORDS[split]} · {PROJECTIONS[view.method].label}"
     if colour == "label":
         return plots.latent_scatter(view.xy, codes.y, data.classes, title, view.axis_titles)
     if colour == "K-Means cluster":
