@@ -24,7 +24,7 @@ import numpy as np
 from aeviz.config import param, validate
 from aeviz.errors import InputError
 from aeviz.loaders.download import cache_dir
-from aeviz.tasks import Report, no_report
+from aeviz.tasks import Report, Task, no_report
 
 # Before numba is first imported (by umap, lazily): compiled code lands in the cache folder and survives restarts.
 os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
@@ -144,11 +144,23 @@ def umap_is_warm() -> bool:
 
 
 def warm_up() -> None:
-    """Load (or compile, the first time) UMAP's numba code on a tiny random set, once per process: call it from a
-    background thread at server start so the first click does not pay it."""
+    """Load (or compile, the first time) UMAP's numba code on a tiny random set, once per process."""
     with _warm_lock:
         if not _warm.is_set():
             umap_2d(np.random.default_rng(0).random((200, 8)), UMAPParams(n_neighbors=10), n_epochs=20)
+
+
+_warming: list[Task] = []  # the one warm-up task of this process
+
+
+def warm_up_in_background() -> Task:
+    """Start `warm_up` on a background task once per process (later calls return the same task), so the first
+    UMAP a visitor asks for does not pay the import and the JIT. Cheap after the first server start: numba then
+    loads its compiled code from the cache folder."""
+    with _warm_lock:
+        if not _warming:
+            _warming.append(Task(lambda report: warm_up(), "UMAP warm-up"))
+    return _warming[0]
 
 
 def embed(z: np.ndarray, method: str = "pca", seed: int = 0, **params) -> np.ndarray:

@@ -173,8 +173,9 @@ def test_embeddings_pca_and_tsne():
 @pytest.mark.slow
 def test_umap_separates_blobs_and_warms_up():
     x, y = blobs(n=200)
-    embedding.warm_up()  # loads (or compiles) numba once per process
-    assert embedding.umap_is_warm()
+    warming = embedding.warm_up_in_background()  # loads (or compiles) numba once per process
+    assert embedding.warm_up_in_background() is warming, "started once"
+    assert warming.done.wait(300) and warming.error is None and embedding.umap_is_warm()
     xy = embedding.embed(x, "umap", n_neighbors=10, min_dist=0.1)
     assert clustering.run(xy, y, k=3).scores["acc"] == 1.0
     with pytest.raises(InputError, match="min_dist"):

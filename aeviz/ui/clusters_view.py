@@ -23,6 +23,7 @@ from aeviz import plots
 from aeviz.analysis import clustering
 from aeviz.analysis.importance import decode_all
 from aeviz.data import Dataset
+from aeviz.embedding import warm_up_in_background
 from aeviz.errors import InputError
 from aeviz.projections import PROJECTIONS, params_for
 from aeviz.runs import Run
@@ -46,6 +47,7 @@ SAMPLES = 12  # images per cluster row
 PER_ROW = 10  # decoded centroids per row
 MAX_TASKS = 4  # UMAP results kept per session
 _BASELINE_SLOT = threading.Lock()
+warm_up_in_background()  # UMAP's import and JIT paid while the visitor looks at PCA, not on the first click
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from aeviz import plots
 from aeviz.analysis import clustering, selection
 from aeviz.config import offered
 from aeviz.data import Dataset
+from aeviz.embedding import warm_up_in_background
 from aeviz.errors import InputError
 from aeviz.projections import PROJECTIONS, params_for, pca_2d
 from aeviz.runs import Run
@@ -24,6 +25,7 @@ COLOURINGS = ("label", "K-Means cluster", "reconstruction error", "one latent di
 SHOW_CAP = 60  # images drawn for a selection (all selected rows go into the CSV)
 MAX_TASKS = 4  # slow projections kept per session (running or finished); the oldest is cancelled and dropped
 ORPHAN_S = 30.0  # a running projection nobody has polled for this long (page left, tab closed) cancels itself
+warm_up_in_background()  # UMAP's import and JIT paid while the visitor looks at PCA, not on the first click
 
 
 @dataclass(frozen=True)
