@@ -38,7 +38,7 @@ class Task:
                  orphan_after: float | None = None) -> None:
         self.title = title  # "UMAP of 10,000 codes": what the status lines name
         self.stage = "waiting for another task to finish" if slot is not None else "starting"
-        self.fraction = 0.0
+        self.fraction: float | None = None  # None until the work reports one (a single step has none)
         self.result: Any = None
         self.error: str | None = None
         self.cancelled = False
@@ -60,7 +60,7 @@ class Task:
             raise Cancelled(self.title)
         self.stage = stage
         if fraction is not None:
-            self.fraction = min(1.0, max(self.fraction, fraction))  # never moves back
+            self.fraction = min(1.0, max(self.fraction or 0.0, fraction))  # never moves back
 
     def cancel(self) -> None:
         """Ask the work to stop at its next checkpoint (a no-op once done)."""
@@ -85,7 +85,8 @@ class Task:
             return self.error
         if self.done.is_set():
             return f"{self.title} took {self.elapsed:.1f} s"
-        return f"{self.title}: {self.stage} · {self.fraction:.0%} · {self.elapsed:.0f} s so far"
+        share = "" if self.fraction is None else f" · {self.fraction:.0%}"
+        return f"{self.title}: {self.stage}{share} · {self.elapsed:.0f} s so far"
 
     def _run(self) -> None:
         try:
@@ -94,7 +95,7 @@ class Task:
                     self.report(self.stage)
                 self.started = time.monotonic()  # the clock starts when the work does
             try:
-                self.report("starting", 0.0)
+                self.report("starting")
                 self.result = self._work(self.report)
                 self.fraction, self.stage = 1.0, "done"
             finally:

@@ -117,6 +117,7 @@ def test_task_reports_errors_and_waits_for_its_slot_cancellably():
     slot.acquire()  # someone else holds it
     waiting = Task(lambda report: "ran", "baseline", slot=slot)
     assert not waiting.done.wait(0.3) and waiting.stage.startswith("waiting")
+    assert "%" not in waiting.status(), "no share claimed for a step that reports none"
     waiting.cancel()
     assert waiting.done.wait(1.0) and waiting.cancelled
     slot.release()

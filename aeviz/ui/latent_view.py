@@ -106,7 +106,7 @@ def task_progress(task: Task, key: str) -> None:
         if task.done.is_set():
             st.rerun()  # the whole page, now with the result
         bar, button = st.columns([5, 1], vertical_alignment="bottom")
-        bar.progress(task.fraction, text=task.status())
+        bar.progress(task.fraction or 0.0, text=task.status())  # no fraction: a step with no checkpoints
         if button.button("Cancel", key=key, icon=":material/cancel:"):
             task.cancel()
             task.done.wait(2.0)  # it stops at its next checkpoint: well under a second
