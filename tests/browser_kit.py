@@ -61,7 +61,8 @@ def shots(tmp_path_factory) -> Path:
 def serve(runs_dir: Path, scratch: Path):
     """A Streamlit server of the app on a free port over `runs_dir`; yields its URL. `scratch`: cache and log."""
     port = _free_port()
-    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(scratch / "cache"), "AEVIZ_GRACE_S": "1"}
+    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(scratch / "cache"), "AEVIZ_GRACE_S": "1",
+           "AEVIZ_WARM_UP": "0"}  # no UMAP compile competing with the training speeds these tests measure
     log = open(scratch / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1",

@@ -14,6 +14,7 @@ def _private_dirs(tmp_path_factory, monkeypatch):
     """Runs and downloads of a test never touch the user's folders."""
     monkeypatch.setenv("AEVIZ_RUNS", str(tmp_path_factory.mktemp("runs")))
     monkeypatch.setenv("AEVIZ_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("AEVIZ_WARM_UP", "0")  # pages under AppTest: no UMAP compile in the background of every test
 
 
 def open_page(page: str, state: dict | None = None, timeout: float = 60, query: dict | None = None):

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from aeviz import devices
+from aeviz.embedding import warm_up_in_background
 from aeviz.ui import access, present, state, url
 
 NAV = [  # (script, label, icon): the order people work in
@@ -30,6 +31,7 @@ def page_header(title: str, concept: str, try_this: str, formula: str | None = N
     The URL's presenter settings (`aeviz.ui.present`) apply here: in presenter mode the sidebar starts collapsed
     and the explanations fold under "Notes"; `?hide=explanations` (or `formula`, `hints`) leaves them out."""
     show = present.settings()
+    warm_up_in_background()  # the first page of a fresh server starts UMAP's import and JIT, off the first click
     st.set_page_config(page_title=f"{title} · aeviz", page_icon=":material/science:", layout="wide",
                        initial_sidebar_state="collapsed" if show.present else "auto")
     sidebar()
