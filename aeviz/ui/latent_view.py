@@ -105,9 +105,9 @@ def task_progress(task: Task, key: str) -> None:
         task.touch()
         if task.done.is_set():
             st.rerun()  # the whole page, now with the result
-        bar, button = st.columns([5, 1], vertical_alignment="bottom")
+        bar, button = st.columns([3, 1], vertical_alignment="bottom")  # "Cancel" on one line at 1024 px
         bar.progress(task.fraction or 0.0, text=task.status())  # no fraction: a step with no checkpoints
-        if button.button("Cancel", key=key, icon=":material/cancel:"):
+        if button.button("Cancel", key=key, icon=":material/cancel:", width="stretch"):
             task.cancel()
             task.done.wait(2.0)  # it stops at its next checkpoint: well under a second
             st.rerun()
