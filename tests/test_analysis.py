@@ -173,10 +173,11 @@ def test_embeddings_pca_and_tsne():
 @pytest.mark.slow
 def test_umap_separates_blobs_and_warms_up():
     x, y = blobs(n=200)
-    warming = embedding.warm_up_in_background()  # loads (or compiles) numba once per process
+    warming = embedding.warm_up_in_background()  # a compile in another process; off here (AEVIZ_WARM_UP=0)
     assert embedding.warm_up_in_background() is warming, "started once"
-    assert warming.done.wait(300) and warming.error is None and embedding.umap_is_warm()
+    assert warming.done.wait(300) and warming.error is None
     xy = embedding.embed(x, "umap", n_neighbors=10, min_dist=0.1)
+    assert embedding.umap_is_warm()
     assert clustering.run(xy, y, k=3).scores["acc"] == 1.0
     with pytest.raises(InputError, match="min_dist"):
         embedding.embed(x, "umap", min_dist=2.0)

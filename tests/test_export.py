@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from aeviz import export, replay, runs
-from aeviz.cli import main
+from tests.test_cli import cli  # the one way tests call the CLI
 from aeviz.data import load_dataset
 from aeviz.errors import InputError
 from aeviz.plots_replay import replay_figure
@@ -98,15 +98,6 @@ def test_a_wrong_suffix_or_export_is_refused_naming_the_choices():
     with pytest.raises(InputError, match="Choose one of"):
         export.check_target("weights", "w.png")
     assert export.check_target("latent", "A.SVG") == "svg"
-
-
-def cli(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's own exits
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("what", list(export.EXPORTS))
