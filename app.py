@@ -7,4 +7,5 @@ fresh server, whichever page is opened first (a deep link to /train included).
 
 from aeviz.ui.home import home
 
-home()
+if __name__ == "__main__":  # Streamlit runs this file as __main__; a spawned training child (aeviz.child) re-imports
+    home()                  # it as __mp_main__ and must not draw the page in bare mode

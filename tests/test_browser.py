@@ -157,3 +157,35 @@ def test_closing_the_tab_stops_its_job_after_the_grace_period(browser, server):
         time.sleep(0.5)  # polling the run folder the server writes; the assertion is on its content
     assert "Stopped after its browser tab was closed" in saved.get("message", ""), saved
     assert 1 <= saved["epoch"] < 500
+
+
+def test_a_job_keeps_training_while_its_owner_reloads_another_page(browser, server):
+    """Only a visitor with no tab left loses their job: one reloading the Data page (a new session that shows no
+    run) still has a tab open, so the job trains on past the grace period."""
+    url, runs_dir = server
+    before = {p.name for p in runs_dir.iterdir()}
+    tab = browser.new_context().new_page()
+    tab.set_default_timeout(60_000)
+    tab.goto(f"{url}/train")
+    set_epochs(tab, 500)
+    tab.locator(key("train.start")).locator("button").first.click()
+    tab.locator(key("train.live.pause")).wait_for()
+    run_id = tab.evaluate("new URLSearchParams(location.search).get('run')")
+    tab.goto(f"{url}/data")  # a new session: the Train page's session closes (TTL 2 s, grace 1 s in these tests)
+    tab.get_by_role("heading", name="Data").first.wait_for()
+    left_at = time.monotonic()
+    saved: dict = {}
+    while time.monotonic() - left_at < 8:  # well past the TTL and the grace period
+        saved = _new_run_config(runs_dir, before) or saved
+        time.sleep(0.5)  # polling the run folder the server writes; the assertion is on its content
+    first = saved.get("epoch", 0)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and saved.get("epoch", 0) <= first + 1:
+        saved = _new_run_config(runs_dir, before) or saved
+        time.sleep(0.5)
+    assert saved.get("epoch", 0) > first + 1, f"the job stopped training while its owner was on the Data page: {saved}"
+    assert "closed" not in saved.get("message", ""), saved
+    tab.goto(f"{url}/train?run={run_id}")
+    tab.locator(key("train.live.stop")).locator("button").first.click()
+    tab.locator(key("train.live.stop")).wait_for(state="detached")
+    tab.context.close()

@@ -50,6 +50,7 @@ def page_header(title: str, concept: str, try_this: str, formula: str | None = N
 
 def sidebar() -> None:
     admin = access.is_admin()  # first: an ?admin= token leaves the URL before anything copies it
+    state.session_owner()  # this tab counts as the visitor's open tab on every page: their jobs keep running
     url.sync_run_and_data()
     data = state.current_dataset()
     run = state.current_run()
