@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from aeviz import plots
-from aeviz.ui import explore, latent_view, url
+from aeviz.ui import explore, latent_find, latent_view, url
 from aeviz.ui.layout import page_header
 
 page_header(
@@ -25,17 +25,22 @@ with right:
     method, params = latent_view.projection_controls("latent", codes.z.shape[1])
     colour, extra = latent_view.colour_controls("latent", codes, data)
     show_3d = url.toggle(st, "Also show a 3-D view (PCA)", key="latent.3d", disabled=codes.z.shape[1] < 3)
+    thumbs = latent_view.thumbs_toggle("latent", data)
+    found = latent_find.controls("latent", codes, data)
 with left:
     view = latent_view.compute_view("latent", run, codes, split, method, params)
     if view is not None:
-        fig = latent_view.figure(run, codes, data, view, split, colour, extra)
+        fig = latent_find.draw(latent_view.figure(run, codes, data, view, split, colour, extra), view.xy, found,
+                               codes.y)
+        drawn = latent_view.add_thumbs(fig, run, codes, view, split, colour, extra, found.rows) if thumbs else ""
         event = st.plotly_chart(fig, key=f"latent.chart.{method}", on_select="rerun",
                                 selection_mode=("points", "box", "lasso"), config=plots.CHART_CONFIG)
-        st.caption(f"All {len(view.xy):,} points of {explore.SPLIT_WORDS[split]} are drawn; {view.note}. Lasso "
-                   "(or pick the box tool, top right) to select a group; in zoom or pan mode, click one point for its "
-                   "nearest neighbours; double-click to clear.")
+        st.caption(f"All {len(view.xy):,} points of {explore.SPLIT_WORDS[split]} are drawn; {view.note}"
+                   + (f"; {drawn}" if drawn else "") + ". Lasso (or pick the box tool, top right) to select a group; "
+                   "in zoom or pan mode, click one point to see its image, its reconstruction and its nearest "
+                   "neighbours; double-click to clear.")
 if view is not None:
-    picked = sorted(set(event.selection.point_indices)) if event and event.selection else []
+    picked = latent_find.picked_rows(event, fig, found, len(view.xy))
     if picked:
         latent_view.show_selection("latent", picked, codes, data, view)
     else:

@@ -7,10 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from aeviz.ui import url
-
-from aeviz import plots
-from aeviz.analysis import clustering, selection
+from aeviz import plots, plots_thumbs
+from aeviz.analysis import clustering, compare, selection
 from aeviz.config import offered
 from aeviz.data import Dataset
 from aeviz.embedding import warm_up_in_background
@@ -18,7 +16,7 @@ from aeviz.errors import InputError
 from aeviz.projections import PROJECTIONS, params_for, pca_2d
 from aeviz.runs import Run
 from aeviz.tasks import Task
-from aeviz.ui import forms
+from aeviz.ui import forms, url
 from aeviz.ui.explore import SPLIT_WORDS, Codes, class_name
 
 COLOURINGS = ("label", "K-Means cluster", "reconstruction error", "one latent dimension")
@@ -133,14 +131,32 @@ def _kmeans(run_id: str, revision: int, split: str, k: int, _z: np.ndarray) -> n
     return clustering.cluster(_z, k)[0]
 
 
+def thumbs_toggle(page: str, data: Dataset) -> bool:
+    why = "" if data.is_image else " Only for image data: these inputs are rows of numbers."
+    on = url.toggle(st, "Images at their points", key=f"{page}.thumbs", disabled=not data.is_image,
+                    help=f"Draw each input's image at its point: all of them up to {plots_thumbs.ALL_UP_TO:,} points, "
+                    "beyond that one per cell of a grid over the map, so dense and sparse regions both show. They "
+                    "grow as you zoom in." + why)
+    return on and data.is_image  # a link may turn it on for data that are not images
+
+
+def _groups(run: Run, codes: Codes, split: str, colour: str, extra: dict) -> np.ndarray | None:
+    """The class of each point that colours it (labels or K-Means clusters); None for a colour scale."""
+    if colour == "label":
+        return codes.y
+    if colour == "K-Means cluster":
+        return _kmeans(run.id, run.revision, split, extra["k"], codes.z)
+    return None
+
+
 def figure(run: Run, codes: Codes, data: Dataset, view: View, split: str, colour: str, extra: dict):
     title = f"{len(view.xy):,} points of {SPLIT_WORDS[split]} · {PROJECTIONS[view.method].label}"
+    groups = _groups(run, codes, split, colour, extra)
     if colour == "label":
-        return plots.latent_scatter(view.xy, codes.y, data.classes, title, view.axis_titles)
+        return plots.latent_scatter(view.xy, groups, data.classes, title, view.axis_titles)
     if colour == "K-Means cluster":
-        assign = _kmeans(run.id, run.revision, split, extra["k"], codes.z)
         names = tuple(f"cluster {c}" for c in range(extra["k"]))
-        return plots.latent_scatter(view.xy, assign, names, title + f" · K-Means k={extra['k']} in latent space",
+        return plots.latent_scatter(view.xy, groups, names, title + f" · K-Means k={extra['k']} in latent space",
                                     view.axis_titles)
     if colour == "reconstruction error":
         return plots.latent_scatter(view.xy, title=title, axis_titles=view.axis_titles, values=codes.errors,
@@ -150,16 +166,48 @@ def figure(run: Run, codes: Codes, data: Dataset, view: View, split: str, colour
                                 value_name=plots.dim_name(dim))
 
 
+@st.cache_data(max_entries=8, show_spinner="Drawing the inputs at their points...")
+def _thumbs(run_id: str, revision: int, split: str, xy: np.ndarray, groups: np.ndarray | None, _x: np.ndarray,
+            among: np.ndarray | None = None) -> tuple[np.ndarray, list[dict]]:
+    """The rows drawn (of all, or of the rows `among`) and their layout images, sized for the whole map."""
+    rows = plots_thumbs.pick(xy) if among is None else among[plots_thumbs.pick(xy[among])]
+    srcs = plots_thumbs.sources(_x[rows], None if groups is None else groups[rows])
+    return rows, plots_thumbs.layout_images(xy, rows, srcs)
+
+
+def add_thumbs(fig, run: Run, codes: Codes, view: View, split: str, colour: str, extra: dict,
+               found: np.ndarray | None) -> str:
+    """Draw the inputs at their points; when some are found, theirs on top (chosen among them alone) and the rest
+    faint. The markers fade so the images show. Returns the caption's sentence on how many are drawn."""
+    groups = _groups(run, codes, split, colour, extra)
+    rows, images = _thumbs(run.id, run.revision, split, view.xy, groups, codes.x)
+    n, drawn = len(view.xy), len(images)
+    if found is not None:
+        top_rows, top = _thumbs(run.id, run.revision, split, view.xy, groups, codes.x, found)
+        images = [{**im, "opacity": 0.15} for im, r in zip(images, np.isin(rows, top_rows)) if not r] + top
+        if len(top) == len(found):  # every found point has its image: the highlight's markers would hide them
+            fig.update_traces(marker={"size": 5, "opacity": 0.3, "line_width": 0}, selector={"name": compare.HIGHLIGHT})
+    plots_thumbs.add(fig, images)
+    base = fig.data[0].marker
+    base.opacity = min(base.opacity or 1.0, 0.15)  # the points stay for hover and selection, faint under the images
+    fig.update_layout(height=560, legend=plots.LEGEND_BELOW)  # the legend below: the plot gets the column's width
+    if drawn == n:
+        return "each point shows its input's image"
+    return (f"the images of {drawn:,} of the {n:,} points are drawn: one per occupied cell of a "
+            f"{plots_thumbs.GRID[0]}x{plots_thumbs.GRID[1]} grid, the point nearest the cell's centre")
+
+
 def show_selection(page: str, indices: list[int], codes: Codes, data: Dataset, view: View) -> None:
-    """One point: its nearest neighbours in the full latent space. Several: their images, counts and a CSV."""
+    """One point: its input, its reconstruction and its nearest neighbours in the full latent space. Several: their
+    images, counts and a CSV."""
     if len(indices) == 1:
         i = indices[0]
         nn_idx, dist = selection.nearest(codes.z, i, k=8)
         label = f" ({class_name(data, codes.y[i])})" if codes.y is not None else ""
-        st.markdown(f"**Point #{i}{label}** and its 8 nearest neighbours in the {codes.z.shape[1]}-D latent space "
-                    "(not in this 2-D picture):")
-        caps = ["#" + str(i)] + [f"#{j} · d={d:.2f}" for j, d in zip(nn_idx, dist)]
-        _image_row(np.concatenate([codes.x[[i]], codes.x[nn_idx]]), caps, data)
+        st.markdown(f"**Point #{i}{label}**, its reconstruction (MSE {codes.errors[i]:.3g}) and its 8 nearest "
+                    f"neighbours in the {codes.z.shape[1]}-D latent space (not in this 2-D picture):")
+        caps = [f"#{i} input", f"#{i} rebuilt"] + [f"#{j} · d={d:.2f}" for j, d in zip(nn_idx, dist)]
+        _image_row(np.concatenate([codes.x[[i]], codes.x_hat[[i]], codes.x[nn_idx]]), caps, data)
         return
     shown = indices[:SHOW_CAP]
     counts = selection.label_counts(codes.y, indices, data.classes)
