@@ -91,13 +91,18 @@ class _EpochFile:
 
 
 def umap_2d(z: np.ndarray, params: UMAPParams, seed: int = 0, report: Report = no_report,
-            n_epochs: int | None = 200) -> np.ndarray:
-    """(N, D) -> (N, 2). Exact neighbours from scikit-learn, then UMAP's graph and layout (n_jobs=1: the other core
-    stays with a training run). 200 epochs (UMAP's own choice above 10,000 points) instead of 500 below, and a PCA
-    start instead of the spectral one (an eigensolver on the whole graph): on 10,000 MNIST codes together about half
-    the time, trustworthiness@5 0.969 against 0.970 and K-Means accuracy 0.787 against 0.792."""
+            n_epochs: int | None = 200, n_components: int = 2) -> np.ndarray:
+    """(N, D) -> (N, n_components): 2 for pictures, up to D as features to cluster (N2D, aeviz.analysis.n2d).
+    Exact neighbours from scikit-learn, then UMAP's graph and layout (n_jobs=1: the other core stays with a training
+    run). 200 epochs (UMAP's own choice above 10,000 points) instead of 500 below, and a PCA start instead of the
+    spectral one (an eigensolver on the whole graph): on 10,000 MNIST codes together about half the time,
+    trustworthiness@5 0.969 against 0.970 and K-Means accuracy 0.787 against 0.792."""
     from sklearn.neighbors import NearestNeighbors
 
+    most = min(z.shape[1], len(z) - 2)  # PCA's start has no more axes than the data; UMAP's layout needs N > d + 1
+    if not 1 <= n_components <= most:
+        raise InputError(f"UMAP can give 1 to {most} output dimensions for {len(z)} points of {z.shape[1]} values. "
+                         f"Got {n_components} instead.")
     report("neighbours", 0.0)
     k = min(params.n_neighbors, len(z) - 1)
     dist, idx = NearestNeighbors(n_neighbors=k).fit(z).kneighbors(z)  # includes each point itself, as UMAP expects
@@ -110,8 +115,9 @@ def umap_2d(z: np.ndarray, params: UMAPParams, seed: int = 0, report: Report = n
            "miniters": 1, "delay": 0}
     with warnings.catch_warnings():  # "no NNDescent index: transform unavailable": we never transform
         warnings.simplefilter("ignore", UserWarning)
-        xy = umap.UMAP(n_neighbors=k, min_dist=params.min_dist, random_state=seed, n_jobs=1, n_epochs=n_epochs,
-                       init="pca", precomputed_knn=(idx, dist, None), tqdm_kwds=bar).fit_transform(z)
+        xy = umap.UMAP(n_neighbors=k, min_dist=params.min_dist, n_components=n_components, random_state=seed,
+                       n_jobs=1, n_epochs=n_epochs, init="pca", precomputed_knn=(idx, dist, None),
+                       tqdm_kwds=bar).fit_transform(z)
     _warm.set()
     return np.asarray(xy, np.float64)
 

@@ -1,5 +1,5 @@
-"""Clusters: K-Means or a Gaussian mixture on the run's codes, scored against the labels and against the same
-clustering of raw pixels and of PCA codes."""
+"""Clusters: K-Means or a Gaussian mixture on the run's codes (or N2D: a 10-D UMAP of them, then a Gaussian mixture),
+scored against the labels and against the same pipeline on raw pixels and on PCA codes."""
 
 import streamlit as st
 
@@ -12,12 +12,14 @@ from aeviz.ui.layout import page_header
 page_header(
     "Clusters",
     "Group the codes into *k* clusters **without looking at the labels**, then ask how well the groups match the "
-    "true classes. The clustering runs in the latent space itself, on every dimension of the code (not on the 2-D "
-    "picture of the Latent space page). If the autoencoder has learned what tells the classes apart, its codes "
-    "cluster better than the raw pixels or PCA codes of the same size do.",
-    "compare *Cluster in* the latent space with the UMAP option: for the default **ae** on MNIST the same codes "
-    "go from about 0.6 to 0.75 accuracy (raw pixels: 0.55). Then raise k to 20 and look at the samples: each "
-    "cluster is still mostly one digit, so the classes split into writing styles.",
+    "true classes. The clustering runs on every dimension of the code (not on the 2-D picture of the Latent space "
+    "page), or on a UMAP of it: N2D (McConville et al. 2019) clusters a 10-D UMAP of the codes with a Gaussian "
+    "mixture. Each choice is compared with the same pipeline on raw pixels and on PCA codes of the same size, so "
+    "what the autoencoder adds is not confused with what UMAP adds.",
+    "on all 10,000 digits, the default **ae**'s codes cluster a little better than raw pixels (accuracy 0.59 "
+    "against 0.55). A 2-D UMAP lifts both alike (0.79 and 0.78): that gain is UMAP's. N2D is where the codes pull "
+    "ahead (0.80 to 0.93 depending on UMAP's seed, raw pixels 0.80). Then raise k to 20 and look at the samples: "
+    "each cluster is still mostly one digit, so the classes split into writing styles.",
     r"\mathrm{NMI}(Y, C) = \frac{2\, I(Y; C)}{H(Y) + H(C)}, \qquad "
     r"\mathrm{acc} = \max_{\pi\ \text{one-to-one}} \frac{1}{N} \sum_i \big[\, y_i = \pi(c_i) \,\big]",
 )
@@ -34,7 +36,7 @@ if codes.y is None:
             "with true classes, and there are none to compare with. The silhouette needs only distances.",
             icon=":material/label_off:")
 
-feats = codes.z if settings.space == "latent" else view.umap_features(run, split, codes.z)
+feats = view.space_features(run, split, codes.z, settings.space)
 if feats is None:
     st.stop()  # UMAP is still running (its progress is shown and the page refreshes itself) or it failed
 try:
@@ -59,7 +61,7 @@ st.subheader("What each cluster looks like", divider="gray")
 if settings.space == "latent":
     st.caption("The decoder's picture of each cluster's centre: the centroid code, decoded.")
 else:
-    st.caption("The UMAP plane cannot be decoded, so this is the decoder's picture of the mean code of each "
+    st.caption("A UMAP embedding cannot be decoded, so this is the decoder's picture of the mean code of each "
                "cluster's members.")
 view.show_centroids(run, data, result, codes, settings, order, names)
 

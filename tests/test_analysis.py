@@ -56,6 +56,21 @@ def test_confusion_orders_clusters_by_their_label():
     assert np.array_equal(table, 2 * np.eye(3)) and labels == [0, 1, 2] and clusters == [2, 0, 1]
 
 
+def test_cluster_order_by_matched_label_else_by_size():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    assert clustering.cluster_order(np.array([2, 2, 0, 0, 1, 1]), y) == ([2, 0, 1], {2: 0, 0: 1, 1: 2})
+    assert clustering.cluster_order(np.array([4, 1, 1, 1, 4, 7]), None) == ([1, 4, 7], {})  # largest first
+
+
+def test_confusion_figure_writes_counts_and_colours_shares():
+    from aeviz.plots_clusters import confusion_figure
+
+    fig = confusion_figure(np.array([[3, 1], [0, 0]]), ["a", "b"], ["cluster 0 → a", "cluster 1 → b"])
+    heat = fig.data[0]
+    assert np.array_equal(heat.text, [[3, 1], [0, 0]]) and np.allclose(heat.z, [[0.75, 0.25], [0, 0]])
+    assert list(heat.x) == ["cluster 0 → a", "cluster 1 → b"] and fig.layout.height == 320
+
+
 def test_baselines_on_pixels_and_pca():
     data = toy_images(n=150)
     out = clustering.baselines(data.x, data.y, k=3, n_components=3)

@@ -1,12 +1,14 @@
-"""The Clusters page under AppTest: the guard, the numbers it shows against the analysis core, the UMAP option,
-the baselines and unlabelled data."""
+"""The Clusters page under AppTest: the guard, the numbers it shows against the analysis core, the UMAP and N2D
+options with their like-for-like baselines, and unlabelled data."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
-from aeviz.analysis import clustering
+from aeviz.analysis import clustering, n2d
 from aeviz.data import load_dataset
 from aeviz.evaluation import encode_all
 from aeviz.runs import Run
@@ -36,11 +38,13 @@ def metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def finish_tasks(at, data, split: str, k: int, method: str, z_dim: int, x, y) -> None:
-    import json
+def _params(data) -> str:
+    """The baseline tasks' key for a dataset's parameters, as the page makes it."""
+    return json.dumps(data.params, sort_keys=True, default=str)
 
-    task = clusters_view._baseline_task(data.source, json.dumps(data.params, sort_keys=True, default=str), split, k,
-                                        method, z_dim, x, y)
+
+def finish_tasks(at, data, split: str, k: int, method: str, z_dim: int, x, y) -> None:
+    task = clusters_view._baseline_task(data.source, _params(data), split, k, method, z_dim, x, y)
     assert task.done.wait(60), "the baseline task did not finish"
     at.run()
 
@@ -68,7 +72,7 @@ def test_scores_match_the_analysis_core(trained):
     pixels = clustering.baselines(x, y, 10, 4, "kmeans")["pixels"]
     acc = next(m for m in at.metric if m.label == "Accuracy")
     assert acc.delta == f"{expected['acc'] - pixels['acc']:+.3f} vs pixels"
-    said = clusters_view.verdict(expected["acc"], pixels["acc"], "latent", "pixels", run.model_name)
+    said = n2d.verdict(expected["acc"], pixels["acc"], "latent", "pixels", run.model_name)
     assert any(m.value == said for m in at.markdown) and f"({expected['acc']:.3f} against" in said
     table = at.dataframe[0].value
     assert list(table.columns) == ["codes", "raw pixels", "PCA (4 dims)"]
@@ -151,7 +155,60 @@ def test_vector_data_compares_with_raw_inputs_and_draws_no_images():
     (0.40, 0.55, "vae", "**worse than** raw pixels", "a lower β"),
 ])
 def test_the_verdict_says_what_the_numbers_say(ours, pixels, model, says, advice):
-    text = clusters_view.verdict(ours, pixels, "latent", "pixels", model)
+    text = n2d.verdict(ours, pixels, "latent", "pixels", model)
     assert says in text and advice in text
     if model == "vae":
         assert "compare a **vae**" not in text, "no advice to try the model that is already open"
+
+
+def test_n2d_clusters_a_10d_umap_and_compares_with_the_same_pipeline_on_pixels(trained):
+    run, data = trained
+    at = open_page(PAGE, seeded(run))
+    at.radio(key="clusters.space").set_value("n2d").run()
+    assert not at.exception
+    assert not any(r.key == "clusters.method" for r in at.radio), "N2D prescribes its clusterer"
+    assert any("Gaussian mixture, as N2D prescribes" in m.value for m in at.markdown)
+    (task,) = at.session_state["clusters.umap_tasks"].values()
+    assert task.title == f"4-D UMAP of {len(data.split('val')[0])} codes"  # 10 dims asked, the code has 4
+    assert task.done.wait(180) and task.error is None and task.result.shape[1] == 4
+    at.run()
+    x, y = data.split("val")
+    base = clusters_view._embedding_task(data.source, _params(data), "val", "n2d", 4, x)
+    assert base.done.wait(180) and base.error is None
+    at.run()
+    assert not at.exception
+    expected = clustering.run(task.result, y, 10, "gmm").scores
+    assert metric(at, "Accuracy") == f"{expected['acc']:.3f}"
+    pixels = clustering.run(base.result["pixels"], y, 10, "gmm").scores
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["N2D of codes", "N2D of raw pixels", "N2D of PCA (4 dims)"]
+    assert table.loc["Accuracy", "N2D of raw pixels"] == pytest.approx(pixels["acc"])
+    said = n2d.verdict(expected["acc"], pixels["acc"], "n2d", "pixels", run.model_name)
+    assert any(m.value == said for m in at.markdown) and "the same pipeline on raw pixels" in said
+
+
+def test_umap_baseline_is_computed_once_per_dataset_whatever_k(trained):
+    run, data = trained
+    at = open_page(PAGE, seeded(run))
+    at.radio(key="clusters.space").set_value("umap").run()
+    (task,) = at.session_state["clusters.umap_tasks"].values()
+    x, _ = data.split("val")
+    base = clusters_view._embedding_task(data.source, _params(data), "val", "umap", 4, x)
+    assert task.done.wait(180) and base.done.wait(180)
+    at.run()
+    assert list(at.dataframe[0].value.columns)[1] == "UMAP-2 of raw pixels"
+    at.slider(key="clusters.k").set_value(5).run()
+    assert not at.exception
+    assert clusters_view._embedding_task(data.source, _params(data), "val", "umap", 4, x) is base
+    assert at.dataframe[0].value.shape[1] == 3, "the new k is scored on the same embedding, without waiting"
+
+
+@pytest.mark.parametrize("ours, pixels, says, meaning", [
+    (0.79, 0.79, "**about as well as** the same pipeline on raw pixels", "the autoencoder adds nothing beyond it"),
+    (0.90, 0.79, "**better than** the same pipeline on raw pixels", "beyond what UMAP alone gives"),
+    (0.60, 0.79, "**worse than** the same pipeline on raw pixels", "UMAP alone does better"),
+])
+@pytest.mark.parametrize("space", ["umap", "n2d"])
+def test_the_umap_verdict_credits_umap_not_the_autoencoder(space, ours, pixels, says, meaning):
+    text = n2d.verdict(ours, pixels, space)
+    assert says in text and meaning in text and f"({ours:.3f} against {pixels:.3f} accuracy)" in text

@@ -141,3 +141,18 @@ def test_embed_keeps_its_old_name():
     from aeviz.embedding import embed
     x, _ = blobs(50)
     assert np.allclose(embed(x, "pca"), projections.pca_2d(x)[0])
+
+
+@pytest.mark.slow
+def test_umap_gives_as_many_dimensions_as_asked_and_refuses_too_many():
+    from aeviz.embedding import UMAPParams, umap_2d
+
+    x, y = blobs(n=200, d=12)
+    out = umap_2d(x.astype(np.float32), UMAPParams(n_neighbors=20, min_dist=0.0), n_components=10)
+    assert out.shape == (200, 10)
+    assert clustering.run(out, y, k=3, method="gmm").scores["acc"] == 1.0
+    with pytest.raises(InputError, match="UMAP can give 1 to 12 output dimensions for 200 points of 12 values. Got 13"):
+        umap_2d(x, UMAPParams(), n_components=13)
+    with pytest.raises(InputError, match="1 to 12 output dimensions .* Got 0 instead"):
+        umap_2d(x, UMAPParams(), n_components=0)
+    assert project("umap", x, n_neighbors=10).shape == (200, 2), "the registry's entry stays 2-D"

@@ -29,12 +29,17 @@ class Clustering:
     scores: dict[str, float]  # silhouette, and acc / nmi / ari when labels were given
 
 
+def check_k(k: int, n: int) -> None:
+    """Refuse a number of clusters that n points cannot have (before any slow work is spent on them)."""
+    if not 2 <= k <= n:
+        raise InputError(f"The number of clusters must be between 2 and the number of points ({n}). "
+                         f"Got {k} instead.")
+
+
 def cluster(features: np.ndarray, k: int, method: str = "kmeans", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(N, D) -> assignments (N,), centres (k, D)."""
     feats = np.asarray(features, np.float64).reshape(len(features), -1)
-    if not 2 <= k <= len(feats):
-        raise InputError(f"The number of clusters must be between 2 and the number of points ({len(feats)}). "
-                         f"Got {k} instead.")
+    check_k(k, len(feats))
     if method == "kmeans":
         km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(feats)
         return km.labels_, km.cluster_centers_
@@ -97,10 +102,15 @@ def run(features: np.ndarray, labels: np.ndarray | None, k: int, method: str = "
 def baselines(pixels: np.ndarray, labels: np.ndarray | None, k: int, n_components: int, method: str = "kmeans",
               seed: int = 0) -> dict[str, dict[str, float]]:
     """The same clustering on raw pixels and on PCA codes with as many components as the latent size."""
+    return {name: run(feats, labels, k, method, seed).scores
+            for name, feats in baseline_inputs(pixels, n_components, seed).items()}
+
+
+def baseline_inputs(pixels: np.ndarray, n_components: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """What the codes are compared with: raw pixels (N, values) and their PCA codes (N, n_components at most)."""
     flat = np.asarray(pixels, np.float64).reshape(len(pixels), -1)
     n_components = metrics.pca_components(n_components, flat)
-    pca_codes = PCA(n_components=n_components, random_state=seed).fit_transform(flat)
-    return {"pixels": run(flat, labels, k, method, seed).scores, "pca": run(pca_codes, labels, k, method, seed).scores}
+    return {"pixels": flat, "pca": PCA(n_components=n_components, random_state=seed).fit_transform(flat)}
 
 
 def confusion(labels: np.ndarray, assign: np.ndarray) -> tuple[np.ndarray, list[int], list[int]]:
@@ -110,3 +120,13 @@ def confusion(labels: np.ndarray, assign: np.ndarray) -> tuple[np.ndarray, list[
     cl_ids = sorted(np.unique(assign).tolist(), key=lambda c: (mapping.get(c, 10**9), c))
     table = np.array([[np.sum((labels == l) & (assign == c)) for c in cl_ids] for l in lab_ids])
     return table, lab_ids, cl_ids
+
+
+def cluster_order(assign: np.ndarray, labels: np.ndarray | None) -> tuple[list[int], dict[int, int]]:
+    """Non-empty clusters in display order (by matched label, else largest first) and the cluster -> label
+    matching (empty without labels)."""
+    if labels is None:
+        ids, counts = np.unique(assign, return_counts=True)
+        return [int(c) for c in ids[np.argsort(-counts, kind="stable")]], {}
+    _, _, order = confusion(labels, assign)
+    return [int(c) for c in order], match_clusters(labels, assign)
