@@ -1,10 +1,12 @@
 """The training view: live while a job trains, then the finished run (`finished_view`).
 
-While a job runs or is paused, `live_panel` is a fragment that reruns on its own (every second for the run's owner,
-every five for anyone else watching) and draws `job.view()`, a snapshot taken under the job's lock (the worker
-thread never calls Streamlit). A queued job gets a cheap panel that checks every five seconds. Charts keep stable
-keys, so they update in place. When the job ends, the fragment asks for one full rerun and the page switches to the
-finished panel.
+While a job runs or is paused, `live_panel` is a fragment that reruns on its own (every two seconds for the run's
+owner, every five for anyone else watching; faster while paused or in slow motion) and draws `job.view()`, a snapshot
+taken under the job's lock (the worker thread never calls Streamlit). A queued job gets a cheap panel that checks
+every five seconds. Charts keep stable keys, so they update in place, and a browser redraws only what changed: the
+loss chart at most every two seconds, the latent map at most every four at full speed (see `benchmarks/
+bench_watching.py`). When the job ends, the fragment asks for one full rerun and the page switches to the finished
+panel.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from aeviz.runs import Run
 from aeviz.ui import access, finished_view, state, steer_view
 from aeviz.ui.run_charts import STRIP_SCALE, duration, latent_chart, loss_chart, strip
 
-LIVE_EVERY_S = 1.0  # the owner's live view: loss points arrive every few hundred ms
+LIVE_EVERY_S = 2.0  # the owner's live view at full speed (1 s while paused, 0.5 s in slow motion)
 WATCH_EVERY_S = 5.0  # anyone else watching: a fifth of the redraws, so a room watching costs the job little
 QUEUED_EVERY_S = 5.0  # a queued job only waits: a rare, cheap check
+LIVE_MAP_EVERY_S = 4.0  # at full speed the live map changes at most this often (a redraw is the browser's dearest)
 
 
 def show(run: Run, job: Job | None) -> None:
@@ -75,8 +78,9 @@ def live_panel(run_id: str) -> None:
     with left:
         loss_chart(view.loss_points, view.history, run_id, live=True, changes=view.changes)
     with right:
+        full_speed = view.state == "running" and job.control.speed >= 1  # steps and slow motion: every probe
         latent_chart(view.probe_xy, view.probe_labels, job.data.classes, job.run.model.config.latent_dim,
-                      view.probe_when, run_id)
+                      view.probe_when, run_id, LIVE_MAP_EVERY_S if full_speed else 0.0)
     strip(view.strip_inputs, view.strip_outputs, job.data.is_image, f"now, epoch {view.epoch}", view.strip_noisy,
           job.run.model.training_noise())
     _epoch_metrics(view.history)

@@ -22,9 +22,12 @@ KNOB_HELP = {"lr": "Adam's learning rate", "beta": "weight of the KL term", "wei
 
 
 def refresh_every(job: Job, owner_every: float, watcher_every: float, owner: bool) -> float:
-    """The live panel's redraw interval: matched to slow motion, which is there to be watched step by step."""
+    """The live panel's redraw interval: matched to slow motion, which is there to be watched step by step, and
+    to a pause, when the owner's steps should show within a second."""
     if job.control.speed < 1:
         return min(owner_every, 0.5) if owner else min(watcher_every, 2.0)
+    if job.control.paused and owner:
+        return min(owner_every, 1.0)
     return owner_every if owner else watcher_every
 
 
