@@ -136,3 +136,50 @@ def test_ten_thousand_points_draw_a_grid_of_them(browser, server, saved, shots):
     assert layout_problems(pg) == []
     no_exception(pg)
     pg.close()
+
+
+def _progress(pg) -> tuple[float, str] | None:
+    """The projection's progress bar: (its value 0..100, its text), or None while there is none."""
+    return pg.evaluate("""() => {
+        const bar = document.querySelector('[data-testid="stProgress"] [role="progressbar"]');
+        if (!bar) return null;
+        const text = bar.closest('[data-testid="stProgress"]').innerText;
+        return [parseFloat(bar.getAttribute('aria-valuenow') || '0'), text];
+    }""")
+
+
+def test_a_umap_request_shows_moving_progress_and_can_be_cancelled(browser, server, saved, shots):  # noqa: F811
+    """UMAP of all 10,000 codes on a server whose numba cache is empty (its warm-up is off in tests): the PCA map
+    stays on screen while the bar moves through UMAP's stages and epochs; Cancel ends it within seconds, says so,
+    and keeps the PCA map."""
+    run, _ = saved
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.set_default_timeout(180_000)
+    pg.goto(f"{server[0]}/latent?run={run.id}&split=all&method=umap")
+    pg.get_by_text("PCA, shown until UMAP is ready", exact=False).first.wait_for()
+    seen: list[tuple[float, str]] = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:  # polling the bar as a person would watch it, until UMAP's epochs move
+        now = _progress(pg)
+        if now and (not seen or now != seen[-1]):
+            seen.append(now)
+        epochs = [v for v, text in seen if "epoch" in text]
+        if len(epochs) >= 2 and epochs[-1] > epochs[0]:
+            break
+        pg.wait_for_timeout(100)
+    values = [v for v, _ in seen]
+    assert len({text.split(":")[1].split("·")[0].strip() for _, text in seen}) >= 2, f"one stage only: {seen}"
+    assert values == sorted(values) and values[-1] > values[0], f"the bar did not move forward: {seen}"
+    assert any("epoch" in text for _, text in seen), seen
+    photograph(pg, shots, "latent-umap-progress-1400")
+    started = time.monotonic()
+    pg.locator(key("latent.cancel")).locator("button").click()
+    pg.get_by_text("UMAP of 10,000 points was cancelled", exact=False).first.wait_for(timeout=15_000)
+    cancelled_s = time.monotonic() - started
+    assert pg.get_by_text("PCA, shown because UMAP was cancelled", exact=False).count() >= 1
+    assert pg.get_by_role("button", name="Run UMAP again").count() == 1
+    assert _progress(pg) is None
+    photograph(pg, shots, "latent-umap-cancelled-1400")
+    print(f"\nUMAP progress seen: {[f'{v:.0f}% {t}' for v, t in seen]}; cancelled on screen after {cancelled_s:.1f} s")
+    no_exception(pg)
+    pg.close()
