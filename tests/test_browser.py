@@ -136,15 +136,21 @@ def _new_run_config(runs_dir: Path, before: set[str]) -> dict:
     return {}
 
 
-def test_closing_the_tab_stops_its_job_after_the_grace_period(browser, server):
-    url, runs_dir = server
-    before = {p.name for p in runs_dir.iterdir()}
+def _start_long_job(browser, url: str):
+    """A new browser (visitor) whose Train page starts a 500-epoch run; returns its tab, showing the live view."""
     tab = browser.new_context().new_page()
     tab.set_default_timeout(60_000)
     tab.goto(f"{url}/train")
     set_epochs(tab, 500)
     tab.locator(key("train.start")).locator("button").first.click()
     tab.locator(key("train.live.pause")).wait_for()
+    return tab
+
+
+def test_closing_the_tab_stops_its_job_after_the_grace_period(browser, server):
+    url, runs_dir = server
+    before = {p.name for p in runs_dir.iterdir()}
+    tab = _start_long_job(browser, url)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and _new_run_config(runs_dir, before).get("epoch", 0) < 1:
         time.sleep(0.25)  # polling the run folder until an epoch is on disk, so the tab closes mid-training
@@ -164,12 +170,7 @@ def test_a_job_keeps_training_while_its_owner_reloads_another_page(browser, serv
     run) still has a tab open, so the job trains on past the grace period."""
     url, runs_dir = server
     before = {p.name for p in runs_dir.iterdir()}
-    tab = browser.new_context().new_page()
-    tab.set_default_timeout(60_000)
-    tab.goto(f"{url}/train")
-    set_epochs(tab, 500)
-    tab.locator(key("train.start")).locator("button").first.click()
-    tab.locator(key("train.live.pause")).wait_for()
+    tab = _start_long_job(browser, url)
     run_id = tab.evaluate("new URLSearchParams(location.search).get('run')")
     tab.goto(f"{url}/data")  # a new session: the Train page's session closes (TTL 2 s, grace 1 s in these tests)
     tab.get_by_role("heading", name="Data").first.wait_for()

@@ -12,7 +12,7 @@ from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from tests.browser_kit import browser, key, no_exception, server, shots  # noqa: F401  (fixtures)
-from tests.test_browser_present import layout_problems, photograph
+from tests.test_browser_present import layout_problems, photograph, photograph_at_both_sizes
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -66,11 +66,7 @@ def test_a_box_in_one_map_highlights_the_same_samples_in_the_other(browser, serv
     assert _highlighted(pg, first) == count, "and in the map it was made in"
     pg.wait_for_function("""() => [...document.querySelectorAll('.st-key-compare-grid img')]
         .filter(i => i.complete && i.naturalWidth > 0).length === 3""")  # inputs, then one row per run
-    for size in ({"width": 1400, "height": 1000}, {"width": 1024, "height": 768}):
-        pg.set_viewport_size(size)
-        pg.wait_for_timeout(1000)  # Plotly resizes its charts to the new columns
-        photograph(pg, shots, f"compare-selected-{size['width']}")
-        assert layout_problems(pg) == [], size
+    photograph_at_both_sizes(pg, shots, "compare-selected")
     no_exception(pg)
 
     pg.set_viewport_size({"width": 1400, "height": 1000})

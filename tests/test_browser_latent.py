@@ -15,7 +15,7 @@ from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from tests.browser_kit import browser, key, no_exception, server, shots  # noqa: F401  (fixtures)
-from tests.test_browser_present import layout_problems, photograph
+from tests.test_browser_present import layout_problems, photograph, photograph_at_both_sizes
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -103,11 +103,7 @@ def test_thumbnails_and_a_highlighted_class(browser, server, saved, shots):  # n
         return t && Array.from(t.x).length === n;
     }""", arg=[CHART, n])
     assert _images(pg) == 2000, "every image stays; the other classes' faint"
-    for size in ({"width": 1400, "height": 1000}, {"width": 1024, "height": 768}):
-        pg.set_viewport_size(size)
-        pg.wait_for_timeout(1000)  # Plotly resizes its charts to the new columns
-        photograph(pg, shots, f"latent-highlight-{size['width']}")
-        assert layout_problems(pg) == [], size
+    photograph_at_both_sizes(pg, shots, "latent-highlight")
     no_exception(pg)
     pg.close()
 

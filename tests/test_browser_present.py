@@ -72,6 +72,18 @@ def photograph(pg, shots: Path, name: str) -> None:  # noqa: F811
     pg.evaluate(f"() => document.querySelector('{main}').scrollTop = 0")
 
 
+SIZES = ({"width": 1400, "height": 1000}, {"width": 1024, "height": 768})  # a laptop, a projector
+
+
+def photograph_at_both_sizes(pg, shots: Path, name: str) -> None:
+    """Screens of the page at a laptop's and a projector's size, each with no layout problem."""
+    for size in SIZES:
+        pg.set_viewport_size(size)
+        pg.wait_for_timeout(1000)  # Plotly resizes its charts to the new columns
+        photograph(pg, shots, f"{name}-{size['width']}")
+        assert layout_problems(pg) == [], size
+
+
 def layout_problems(pg) -> list[str]:
     """What a script can see of a cut-off or covered page: content wider than the window, a formula wider than its
     column, text shortened with an ellipsis (an input's own value aside), a chart title wider than its chart or
