@@ -18,6 +18,7 @@ import pytest
 
 import aeviz
 from aeviz import bundle
+from aeviz.cli import main
 from tests.conftest import ROOT
 
 LEFT_OUT = {".git", "build", "dist", "runs", "tests", "benchmarks", ".venv", ".pytest_cache", "screenshots-tmp"}
@@ -105,6 +106,7 @@ def test_the_installed_copy_wins_when_there(tmp_path, monkeypatch):
     assert bundle.app_dir() == tmp_path / "_app"
 
 
-def test_version_prints_the_installed_version():
-    proc = subprocess.run([sys.executable, "-m", "aeviz.cli", "--version"], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0 and proc.stdout == f"aeviz {metadata.version('aeviz')}\n"
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"aeviz {metadata.version('aeviz')}\n"
