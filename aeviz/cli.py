@@ -15,7 +15,7 @@ from typing import Any, NoReturn, Sequence
 
 from tqdm import tqdm
 
-from aeviz import catalog, noise, runs
+from aeviz import bundle, catalog, noise, runs
 from aeviz.config import build_config, fields_of, offered, parse_value, to_dict
 from aeviz.data import DATASETS, load_dataset
 from aeviz.defaults import suggested
@@ -252,6 +252,7 @@ TRAIN_DEFAULTS = TrainConfig()
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="aeviz", description="An interactive laboratory for autoencoders.")
+    parser.add_argument("--version", action="version", version=f"aeviz {bundle.version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train a model and save the run folder")
     t.add_argument("--data", help=f"dataset name (see `aeviz datasets`) or a file/folder path (default {DEFAULT_DATA})")

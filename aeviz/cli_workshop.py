@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from aeviz import catalog, pack
+from aeviz import bundle, catalog, pack
 from aeviz.errors import InputError
 
 
@@ -49,9 +49,10 @@ def cmd_pack(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    app = Path(__file__).resolve().parents[1] / "app.py"
+    app = bundle.APP
     if not app.is_file():
-        raise InputError(f"{app} is missing: install aeviz from its source folder (pip install -e .).")
+        raise InputError(f"{app} is missing: this aeviz was installed without its app; reinstall it "
+                         "from its wheel, or with pip install . in a clone.")
     runs_dir = Path(args.runs or os.environ.get("AEVIZ_RUNS", "runs")).resolve()
     if runs_dir.exists() and not runs_dir.is_dir():
         raise InputError(f"--runs {runs_dir} is a file; give a folder of runs (it is created if missing).")

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from aeviz import bundle
 from aeviz.errors import InputError, bad_param
 from aeviz.loaders import download, files, idx, toy
 from aeviz.loaders.download import DownloadError, Progress
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets" / "mnist"
+ASSETS = bundle.MNIST  # the clone's assets/mnist/, or the installed package's copy
 VAL_FRACTION = 0.2  # 80/20: 2,000 validation digits keep K-Means scores on MNIST steady across seeds
 IMAGES, LABELS = "images-idx3-ubyte.gz", "labels-idx1-ubyte.gz"  # prefixed by "train-" / "t10k-"
 

@@ -175,8 +175,7 @@ def test_app_passes_streamlit_options_and_starts_beside_app_py(monkeypatch, tmp_
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AEVIZ_RUNS", raising=False)
     assert main(["app", "--server.port", "8502"]) == 0
-    assert calls["cmd"][-4:] == ["run", str(cli_module.Path(cli_module.__file__).resolve().parents[1] / "app.py"),
-                                 "--server.port", "8502"]
+    assert calls["cmd"][-4:] == ["run", str(cli_module.bundle.APP), "--server.port", "8502"]
     assert (calls["cwd"] / ".streamlit" / "config.toml").is_file()  # so the app's settings apply
     assert calls["env"]["AEVIZ_RUNS"] == str(tmp_path / "runs")
     token = calls["env"]["AEVIZ_ADMIN_TOKEN"]  # made once, kept in the cache: the same admin link next time
