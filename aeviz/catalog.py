@@ -14,9 +14,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from aeviz import run_folders
 from aeviz.errors import InputError
 from aeviz.models import MODELS
-from aeviz.run_files import MAX_NOTE, MAX_TITLE, check_config, read_json, text_field
+from aeviz.run_files import MAX_NOTE, MAX_TITLE, text_field
+from aeviz.run_schema import check_files
 
 
 def _knobs(config: dict[str, Any]) -> dict[str, Any]:
@@ -29,8 +31,7 @@ def _knobs(config: dict[str, Any]) -> dict[str, Any]:
 def row_of(folder: Path) -> dict[str, Any]:
     """One run folder's summary; a broken folder gives a row with its error instead of raising."""
     try:
-        config = read_json(folder / "config.json", "config.json")
-        check_config(config, folder)
+        config = check_files(folder)
         model_cfg = config["model"].get("config") if isinstance(config["model"].get("config"), dict) else {}
         train = config["train"]
         return {"path": folder, "id": config["id"], "model": config["model"].get("name"),
@@ -39,7 +40,7 @@ def row_of(folder: Path) -> dict[str, Any]:
                 "knobs": _knobs(config), "until": train.get("epochs") if isinstance(train.get("epochs"), int) else 0,
                 "dataset": config["dataset"].get("source"), "epoch": config["epoch"],
                 "status": config.get("status"), "created": str(config.get("created", "")), "error": None}
-    except InputError as exc:
+    except (InputError, OSError) as exc:
         return {"path": folder, "id": folder.name, "model": None, "dataset": None, "epoch": 0, "title": "",
                 "note": "", "owner": "", "latent_dim": None, "knobs": {}, "until": 0, "status": "broken",
                 "created": "", "error": str(exc)}
@@ -50,8 +51,10 @@ _LISTED_LOCK = threading.Lock()
 
 
 def list_runs(root: str | Path) -> list[dict[str, Any]]:
-    """Summaries of the run folders under `root`, newest first; broken folders are listed with their error.
-    Re-read only when the folder changes (every save swaps a run folder in by rename, which touches it)."""
+    """Summaries of the run folders under `root`, newest first; broken folders are listed with their error (the
+    whole run is checked, weights included: `run_schema.check_files`). What interrupted saves left behind is
+    recovered or removed first (`run_folders.tidy_root`). Re-read only when the folder changes (every save swaps a
+    run folder in by rename, which touches it)."""
     root = Path(root).resolve()
     try:
         stamp = root.stat().st_mtime_ns
@@ -59,6 +62,8 @@ def list_runs(root: str | Path) -> list[dict[str, Any]]:
         return []
     if not root.is_dir():
         return []
+    if run_folders.tidy_root(root):  # an interrupted save was recovered or cleaned up: the folder changed
+        stamp = root.stat().st_mtime_ns
     with _LISTED_LOCK:
         hit = _LISTED.get(root)
     if hit is not None and hit[0] == stamp:
