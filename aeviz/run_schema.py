@@ -194,7 +194,7 @@ def check_tensors(config: dict[str, Any], weights: dict[str, torch.Tensor],
     expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in weights.items()}
     if expected != got:
-        diff = sorted(set(expected.items()) ^ set(got.items()))[0][0]
+        diff = min(set(expected.items()) ^ set(got.items()))[0]
         raise InputError(f"{folder}: model.safetensors does not match the model in config.json (tensor {diff[:80]!r} "
                          "differs); the run cannot be loaded.")
     if optimizer is not None:

@@ -9,11 +9,13 @@ Then what a killed save leaves behind, a full disk, and an empty --out folder.
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import pickle
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -21,9 +23,10 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from aeviz import catalog, runs
+from aeviz import archive, catalog, runs
 from aeviz.cli import main
 from aeviz.data import load_dataset
+from aeviz.data_ref import uploads_dir
 from aeviz.errors import InputError
 from aeviz.runs import Run
 from aeviz.training import train
@@ -164,6 +167,41 @@ def test_a_tampered_run_is_refused_in_one_line_everywhere(root, capsys, case):
     with pytest.raises(InputError, match=re.escape(fragment)) as info:
         runs.load(root / "bad")
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_tampered_run_zip_is_refused_on_import_and_nothing_is_written(root, tmp_path, case):
+    damage, fragment = CASES[case]
+    damage(root / "bad")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for path in (root / "bad").iterdir():
+            zf.write(path, f"bad/{path.name}")
+    with pytest.raises(InputError) as info:
+        archive.import_zip(buf.getvalue(), tmp_path / "imported")
+    message = str(info.value)
+    assert "\n" not in message
+    assert fragment in message or (case == "weights missing" and "has no model.safetensors" in message), message
+    assert not (tmp_path / "imported").exists() or not any((tmp_path / "imported").iterdir())
+
+
+@pytest.mark.parametrize("source", ["secret.npy", "./secret.npy", "../secret.npy", "/etc/passwd", "~/x.npy",
+                                    "uploads/abc/x.npy"])
+def test_an_imported_run_reads_only_registered_data_or_uploads(root, tmp_path, source, monkeypatch):
+    monkeypatch.setenv("AEVIZ_CACHE", str(tmp_path / "cache"))
+    edit(lambda c: c["dataset"].update(source=source))(root / "bad")
+    blob = archive.export_zip(root / "bad")
+    with pytest.raises(InputError, match="trained on a file"):
+        archive.import_zip(blob, tmp_path / "imported")
+    assert not any((tmp_path / "imported").iterdir())
+
+
+def test_an_imported_run_on_an_upload_of_this_server_is_accepted(root, tmp_path, monkeypatch):
+    monkeypatch.setenv("AEVIZ_CACHE", str(tmp_path / "cache"))
+    upload = uploads_dir() / "0123456789abcdef" / "points.npy"
+    edit(lambda c: c["dataset"].update(source=str(upload)))(root / "bad")
+    folder = archive.import_zip(archive.export_zip(root / "bad"), tmp_path / "imported")
+    assert runs.load(folder).data_source == str(upload)
 
 
 def test_the_good_run_still_evaluates_and_resumes(root, capsys):
