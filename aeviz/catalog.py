@@ -1,8 +1,9 @@
 """The run catalogue: what run folders there are, who may see and change each, and how a run is labelled.
 
-A run folder's config.json is read without loading weights (`list_runs`), so listing a folder of a hundred runs is
-cheap. Labels say what tells runs apart in a picker: title, variant, code size, the variant's key knobs (declared
-on its class as `knobs`), data, epochs and status: "Denoising demo · denoising · z=32 · noise gaussian 0.5 ·
+A run folder is checked whole (`list_runs` via `run_schema.check_files`: every field, and the weights parsed once
+per change of its files), so a broken run is listed as broken with its reason. Labels say what tells runs apart
+in a picker: title, variant, code size, the variant's key knobs (declared on its class as `knobs`), data, epochs
+and status: "Denoising demo · denoising · z=32 · noise gaussian 0.5 ·
 mnist · 20/20 epochs · finished".
 """
 
@@ -73,6 +74,11 @@ def list_runs(root: str | Path) -> list[dict[str, Any]]:
     with _LISTED_LOCK:
         _LISTED[root] = (stamp, rows)
     return [dict(r) for r in rows]
+
+
+def reason(row: dict[str, Any]) -> str:
+    """Why a broken row's folder is not a good run, without the folder's path (its row already says where)."""
+    return str(row.get("error") or "").replace(f"{row['path']}: ", "").replace(f"{row['path']}/", "")
 
 
 def find(root: str | Path, run_id: str) -> dict[str, Any] | None:

@@ -28,8 +28,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no runs in {folder}", file=sys.stderr)
     for row in rows:  # the good runs, and each broken one marked with its reason
-        reason = str(row["error"] or "").replace(f"{row['path']}: ", "").replace(f"{row['path']}/", "")
-        desc = f"BROKEN: {reason}" if row["error"] else (
+        desc = f"BROKEN: {catalog.reason(row)}" if row["error"] else (
             f"{row['model']} on {row['dataset']}, epoch {row['epoch']}, {row['status']}")
         print(f"{row['path']}  {desc}")
     return 0

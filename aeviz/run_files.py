@@ -7,6 +7,7 @@ shows a traceback and never unpickles.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +63,21 @@ def count(value: Any) -> int:
 CHANGE_KEYS = {"epoch": int, "step": int, "steps": int, "name": str, "old": float, "new": float}
 
 
+def _is(value: Any, kind: type) -> bool:
+    """`value` is of `kind`: a float field takes an int too; never a bool, NaN or infinity (saves write strict JSON)."""
+    if isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, kind)
+
+
 def changes(value: Any) -> list[dict[str, Any]]:
     """The recorded knob changes (aeviz.steering); a malformed entry is dropped, the run itself is still good."""
     if not isinstance(value, list):
         return []
     good = []
     for item in value[:1000]:
-        if isinstance(item, dict) and all(isinstance(item.get(k), (int, float) if kind is float else kind)
-                                          and not isinstance(item.get(k), bool) for k, kind in CHANGE_KEYS.items()):
+        if isinstance(item, dict) and all(_is(item.get(k), kind) for k, kind in CHANGE_KEYS.items()):
             good.append({**{k: item[k] for k in CHANGE_KEYS}, "name": item["name"][:40]})
     return good

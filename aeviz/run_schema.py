@@ -172,7 +172,10 @@ def check_weights(tensors: dict[str, torch.Tensor], path: Path) -> None:
                              "Retrain it (a run saves only finite weights).")
 
 
-def read_tensors(folder: Path, config: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor] | None]:
+Tensors = dict[str, torch.Tensor]
+
+
+def read_tensors(folder: Path, config: dict[str, Any]) -> tuple[Tensors, Tensors | None]:
     """model.safetensors, and optimizer.safetensors when config.json has an optimizer section (never unpickled)."""
     weights = load_tensors(folder / "model.safetensors")
     return weights, (load_tensors(folder / "optimizer.safetensors") if "optimizer" in config else None)
@@ -190,7 +193,8 @@ def check_tensors(config: dict[str, Any], weights: dict[str, torch.Tensor],
     except InputError as exc:
         raise InputError(f"{folder}: {exc}") from None
     except (TypeError, ValueError, RuntimeError) as exc:
-        raise InputError(f"{folder}: config.json's model is invalid ({str(exc)[:120]}); the run cannot be loaded.") from None
+        raise InputError(f"{folder}: config.json's model is invalid ({str(exc)[:120]}); the run cannot be "
+                         "loaded.") from None
     expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in weights.items()}
     if expected != got:
@@ -202,20 +206,23 @@ def check_tensors(config: dict[str, Any], weights: dict[str, torch.Tensor],
                               str(folder))
 
 
-_CHECKED: dict[tuple, bool] = {}  # run folders found good, by their files' (path, size, mtime, inode)
+_CHECKED: dict[tuple, dict[str, Any]] = {}  # config.json of folders found good, by their files' stamps
+CHECKED_FILES = ("config.json", "history.json", "model.safetensors", "optimizer.safetensors")
 
 
 def check_files(folder: Path) -> dict[str, Any]:
     """The whole run folder as `runs.load` checks it, without keeping its tensors (what a listing needs). Returns
-    the config. A folder found good is not read again until one of its files changes."""
+    the config. A folder found good is not read again until one of its files changes (a listing re-reads every
+    folder whenever any run is saved)."""
+    key = tuple(_stamp(folder / name) for name in CHECKED_FILES)
+    if key in _CHECKED:
+        return _CHECKED[key]
     config, _ = read_folder(folder)
-    key = tuple(_stamp(folder / name) for name in ("config.json", "model.safetensors", "optimizer.safetensors"))
-    if key not in _CHECKED:
-        weights, optimizer = read_tensors(folder, config)
-        check_tensors(config, weights, optimizer, folder)
-        if len(_CHECKED) > 4096:
-            _CHECKED.clear()
-        _CHECKED[key] = True
+    weights, optimizer = read_tensors(folder, config)
+    check_tensors(config, weights, optimizer, folder)
+    if len(_CHECKED) > 4096:
+        _CHECKED.clear()
+    _CHECKED[key] = config
     return config
 
 

@@ -159,7 +159,8 @@ def test_a_tampered_run_is_refused_in_one_line_everywhere(root, capsys, case):
     lines = dict(line.split("  ", 1) for line in out.splitlines())
     assert code == 0 and "Traceback" not in err, err
     assert lines[str((root / "good").resolve())].startswith("ae on moons, epoch 1")
-    assert lines[str((root / "bad").resolve())].startswith("BROKEN: ") and fragment in lines[str(root.resolve() / "bad")]
+    bad = lines[str((root / "bad").resolve())]
+    assert bad.startswith("BROKEN: ") and fragment in bad
     for argv in (["evaluate", root / "bad"], ["train", "--out", root / "bad", "--resume", "--epochs", "1"]):
         code, out, err = cli(capsys, *argv)
         assert code == 2 and out == "" and fragment in err, (argv[0], err)
@@ -204,6 +205,16 @@ def test_an_imported_run_on_an_upload_of_this_server_is_accepted(root, tmp_path,
     assert runs.load(folder).data_source == str(upload)
 
 
+def test_a_change_record_with_nan_is_dropped_and_the_run_saves_again(root, tmp_path):
+    good = {"epoch": 1, "step": 3, "steps": 5, "name": "lr", "old": 0.001, "new": 0.01}
+    config = json.loads((root / "good" / "config.json").read_text())
+    text = json.dumps({**config, "changes": [good, {**good, "new": 0}]})
+    (root / "good" / "config.json").write_text(text.replace('"new": 0}', '"new": NaN}'))
+    run = runs.load(root / "good")
+    assert run.changes == [good]
+    runs.save(run, tmp_path / "again")  # strict JSON: a NaN kept would fail here
+
+
 def test_the_good_run_still_evaluates_and_resumes(root, capsys):
     code, out, _ = cli(capsys, "evaluate", root / "good")
     assert code == 0 and json.loads(out)["epoch"] == 1
@@ -219,7 +230,8 @@ def _leftover(root: Path, kind: str, pid: int | None = DEAD_PID, complete: bool 
     shutil.copytree(root / "good", path)
     if epoch != 1:
         edit(lambda c: c.update(epoch=epoch))(path)
-        history([{"epoch": i + 1, "train_loss": 1, "val_loss": 1, "val_mse": 1, "val_psnr": 1} for i in range(epoch)])(path)
+        metrics = {"train_loss": 1, "val_loss": 1, "val_mse": 1, "val_psnr": 1}
+        history([{"epoch": i + 1, **metrics} for i in range(epoch)])(path)
     if not complete:
         (path / "model.safetensors").unlink()
     return path
