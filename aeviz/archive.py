@@ -16,12 +16,11 @@ import os
 import re
 import shutil
 import stat
-import uuid
 import zipfile
 import zlib
 from pathlib import Path
 
-from aeviz import catalog, runs
+from aeviz import catalog, run_folders, runs
 from aeviz.data import DATASETS
 from aeviz.data_ref import is_upload
 from aeviz.errors import InputError
@@ -76,14 +75,15 @@ def import_zip(data: bytes, runs_root: str | Path) -> Path:
     with archive:
         members = _check_members(archive.infolist())
         root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f".import-{uuid.uuid4().hex[:8]}"  # hidden: list_runs skips it while it is checked
-        tmp.mkdir()
+        tmp = run_folders.unpacking(root)  # hidden: list_runs skips it while it is checked, and removes it if killed
         try:
+            tmp.mkdir()
             for info, name in members:
                 _extract(archive, info, tmp / name)
             return _adopt(tmp, root)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            run_folders.done(tmp)
 
 
 def _check_members(infos: list[zipfile.ZipInfo]) -> list[tuple[zipfile.ZipInfo, str]]:

@@ -6,7 +6,8 @@ all. `tidy(target)` (called by every save, load and listing) finds such leftover
 is gone, or it is this process's and not in flight, or it is older than STALE_S), puts the newest *complete* copy
 back when the run itself is missing (complete: it passes `run_schema.check_files`), deletes the rest, and returns
 one line per thing it did. A leftover is never listed or loaded as a run, and nothing is deleted while a run is
-missing and no copy of it is complete.
+missing and no copy of it is complete. A zip import unpacks into `.import-<pid>-<hex>` (`unpacking`); a stale one
+is removed by the next listing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 SWAP_LOCK = threading.RLock()  # process-wide: one swap or tidy at a time (a rename of the title while a trainer saves)
 STALE_S = 600  # a save takes seconds; a leftover this old is stale even if its process id is alive again
 LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:tmp|old)-(?:(?P<pid>\d+)-)?[0-9a-f]{4,32}")
+UNPACKING = re.compile(r"\.import-(?:(?P<pid>\d+)-)?[0-9a-f]{4,32}")  # a zip import being checked (aeviz.archive)
 _IN_FLIGHT: set[Path] = set()  # this process's temp and old folders while their save runs
 _SAID: set[str] = set()  # what has been logged already
 
@@ -34,6 +36,13 @@ _SAID: set[str] = set()  # what has been logged already
 def sibling(target: Path, kind: str) -> Path:
     """A fresh `.<name>.<kind>-<pid>-<hex>` path beside `target`, registered as in flight until `done`."""
     path = target.parent / f".{target.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    _IN_FLIGHT.add(path)
+    return path
+
+
+def unpacking(root: Path) -> Path:
+    """A fresh hidden folder under `root` for a zip import to unpack into, in flight until `done`."""
+    path = root / f".import-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     _IN_FLIGHT.add(path)
     return path
 
@@ -142,8 +151,14 @@ def tidy(target: Path, found: list[Path] | None = None) -> list[str]:
 
 
 def tidy_root(root: Path) -> list[str]:
-    """`tidy` every run under `root` that has stale leftovers."""
+    """`tidy` every run under `root` that has stale leftovers, and remove imports that were killed half-way."""
     said: list[str] = []
     for name, paths in leftovers(root).items():
         said += tidy(root / name, paths)
+    for path in root.iterdir() if root.is_dir() else ():
+        match = UNPACKING.fullmatch(path.name)
+        if match and path.is_dir() and _stale(path, match["pid"]):
+            shutil.rmtree(path, ignore_errors=True)
+            said.append(f"{root}: removed {path.name}, a zip import that was interrupted.")
+            log.warning(said[-1])
     return said

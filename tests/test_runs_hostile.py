@@ -288,6 +288,16 @@ def test_a_save_in_flight_in_another_process_is_left_alone(root):
     assert live.exists()
 
 
+def test_an_import_killed_half_way_is_removed_by_the_next_listing(root, capsys):
+    dead = root / f".import-{DEAD_PID}-beef0001"
+    live = root / f".import-{os.getppid()}-beef0002"
+    for path in (dead, live):
+        shutil.copytree(root / "good", path)
+    code, out, err = cli(capsys, "runs", root)
+    assert code == 0 and ".import-" not in out and "a zip import that was interrupted" in err
+    assert not dead.exists() and live.exists()
+
+
 def test_a_new_run_never_overwrites_one_hidden_by_a_kill(root, capsys):
     _leftover(root, "old")
     _hidden_run(root)
