@@ -26,15 +26,15 @@ def read_json(path: Path, what: str) -> Any:
     if not path.is_file():
         raise InputError(f"{path.parent}: not an aeviz run ({path.name} is missing). Pick a folder saved by aeviz.")
     if path.stat().st_size > MAX_JSON_BYTES:
-        raise InputError(f"{path}: {what} is larger than {MAX_JSON_BYTES // 1_000_000} MB; this is not an aeviz run.")
+        raise InputError(f"{path.parent}: {what} is larger than {MAX_JSON_BYTES // 1_000_000} MB; this is not an aeviz run.")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:  # caught between the two renames of a save
         raise InputError(f"{path.parent}: the run is being saved right now; try again.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: {what} is corrupt ({exc.__class__.__name__}); the run cannot be loaded.") from None
+        raise InputError(f"{path.parent}: {what} is corrupt ({exc.__class__.__name__}); the run cannot be loaded.") from None
     except RecursionError:  # thousands of nested brackets: json's parser recurses once per level
-        raise InputError(f"{path}: {what} is nested too deeply; this is not an aeviz run.") from None
+        raise InputError(f"{path.parent}: {what} is nested too deeply; this is not an aeviz run.") from None
 
 
 MAX_TITLE, MAX_NOTE = 80, 300

@@ -37,7 +37,9 @@ FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 def bad(where: str, field: str, expected: str, got: Any) -> InputError:
     """"<folder>: config.json: 'best_epoch' must be an int >= 0. Got 'abc' instead; the run cannot be loaded."."""
-    shown = repr(got) if not isinstance(got, (dict, list)) else f"a {type(got).__name__}"
+    shown = repr(got)
+    if isinstance(got, (dict, list)) and len(shown) > 60:
+        shown = f"a {type(got).__name__} of {len(got)}"
     return InputError(f"{where}: {field!r} must be {expected}. Got {shown[:60]} instead; the run cannot be loaded.")
 
 
