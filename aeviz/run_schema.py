@@ -152,15 +152,20 @@ def check_history(history: Any, epoch: int, folder: Path) -> None:
         if entry["epoch"] != i + 1:
             raise bad(where, f"[{i}].epoch", f"{i + 1} (epochs in order)", entry["epoch"])
         for key, value in entry.items():
-            if not _metric(value) or len(key) > 64:
-                raise bad(where, f"[{i}].{key[:64]}", "a finite number, a short string or a list of numbers", value)
+            if len(key) > 64 or not _metric(key, value):
+                expected = {"phase": "a short phase name"}.get(key, "a list of numbers" if key.endswith("_per_dim")
+                                                               else "a finite number")
+                raise bad(where, f"[{i}].{key[:64]}", expected, value)
 
 
-def _metric(value: Any) -> bool:
-    """An epoch's metric: a number, a phase name ("fine-tune") or a per-dimension list (the VAE's KL per dim)."""
-    if isinstance(value, list):
-        return len(value) <= 4096 and all(is_number(v) for v in value)
-    return is_number(value) or (isinstance(value, str) and len(value) <= 64)
+def _metric(key: str, value: Any) -> bool:
+    """An epoch's metric: a number; the phase of a curriculum ("fine-tune"); a per-dimension list (the VAE's
+    `kl_per_dim`). Pages read each by its kind, so no other key may hold a string or a list."""
+    if key == "phase":
+        return isinstance(value, str) and len(value) <= 64
+    if key.endswith("_per_dim"):
+        return isinstance(value, list) and len(value) <= 4096 and all(is_number(v) for v in value)
+    return is_number(value)
 
 
 def check_weights(tensors: dict[str, torch.Tensor], path: Path) -> None:
