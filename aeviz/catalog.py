@@ -18,7 +18,7 @@ from typing import Any
 from aeviz import run_folders
 from aeviz.errors import InputError
 from aeviz.models import MODELS
-from aeviz.run_files import MAX_NOTE, MAX_TITLE, text_field
+from aeviz.run_files import MAX_NOTE, MAX_TITLE, read_json, text_field
 from aeviz.run_schema import check_files
 
 
@@ -43,8 +43,18 @@ def row_of(folder: Path) -> dict[str, Any]:
                 "status": config.get("status"), "created": str(config.get("created", "")), "error": None}
     except (InputError, OSError) as exc:
         return {"path": folder, "id": folder.name, "model": None, "dataset": None, "epoch": 0, "title": "",
-                "note": "", "owner": "", "latent_dim": None, "knobs": {}, "until": 0, "status": "broken",
-                "created": "", "error": str(exc)}
+                "note": "", "owner": _claimed_owner(folder), "latent_dim": None, "knobs": {}, "until": 0,
+                "status": "broken", "created": "", "error": str(exc)}
+
+
+def _claimed_owner(folder: Path) -> str:
+    """The owner a broken run's config.json names, if it can be read at all ("" otherwise: the admin's to clean up),
+    so a visitor sees their own broken run and why."""
+    try:
+        config = read_json(folder / "config.json", "config.json")
+    except (InputError, OSError):
+        return ADMIN
+    return text_field(config, "owner", 64) if isinstance(config, dict) else ADMIN
 
 
 _LISTED: dict[Path, tuple[int, list[dict[str, Any]]]] = {}  # root -> (its mtime, rows): pages list runs often
