@@ -5,7 +5,8 @@ under the run's folder name. `import_zip(data, runs_root)` accepts only exactly 
 one-line InputError: absolute or `..` names, links, unexpected, nested or duplicate files, encrypted members,
 members or a total over the size caps, and members that compress suspiciously well (zip bombs). Sizes are counted
 while extracting, so a header that lies cannot get past the caps. The extracted folder must then load with
-`runs.load` (JSON + safetensors, never unpickled) or it is removed again; a run already saved is never overwritten.
+`runs.load` (JSON + safetensors, never unpickled, every field checked) and name a registered dataset or a file in
+this server's uploads folder, or it is removed again; a run already saved is never overwritten.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import os
 import re
 import shutil
 import stat
-import uuid
 import zipfile
 import zlib
 from pathlib import Path
 
-from aeviz import catalog, runs
+from aeviz import catalog, run_folders, runs
 from aeviz.data import DATASETS
+from aeviz.data_ref import is_upload
 from aeviz.errors import InputError
+from aeviz.run_schema import SAFE_ID
 
 REQUIRED = runs.FILES  # config.json, model.safetensors, history.json
 OPTIONAL = ("optimizer.safetensors", "replay.safetensors")
@@ -32,7 +34,7 @@ MAX_RATIO = 100  # weights barely compress (~1.1x) and JSON ~5x; a zip bomb is 1
 RATIO_FLOOR_BYTES = 1 << 20  # tiny members may compress well without harm; judge the ratio above 1 MiB only
 MAX_MEMBERS = 16
 IGNORED = ("__MACOSX/", ".DS_Store")  # what macOS's "Compress" adds; skipped, never extracted
-SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+SAFE_NAME = SAFE_ID  # a zip's folder name is a run id (checked by aeviz.run_schema)
 CHUNK = 1 << 20
 
 
@@ -73,14 +75,15 @@ def import_zip(data: bytes, runs_root: str | Path) -> Path:
     with archive:
         members = _check_members(archive.infolist())
         root.mkdir(parents=True, exist_ok=True)
-        tmp = root / f".import-{uuid.uuid4().hex[:8]}"  # hidden: list_runs skips it while it is checked
-        tmp.mkdir()
+        tmp = run_folders.unpacking(root)  # hidden: list_runs skips it while it is checked, and removes it if killed
         try:
+            tmp.mkdir()
             for info, name in members:
                 _extract(archive, info, tmp / name)
             return _adopt(tmp, root)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            run_folders.done(tmp)
 
 
 def _check_members(infos: list[zipfile.ZipInfo]) -> list[tuple[zipfile.ZipInfo, str]]:
@@ -155,13 +158,12 @@ def _adopt(tmp: Path, root: Path) -> Path:
     except InputError as exc:
         reason = str(exc).replace(f"{tmp}/", "").replace(f"{tmp}: ", "")
         raise InputError(f"The uploaded run cannot be loaded: {reason}") from None
-    source = run.data_source
-    if source not in DATASETS and ("/" in source or "\\" in source or source.startswith((".", "~"))):
-        # a path would make this server read wherever the zip says
-        raise InputError(f"The uploaded run was trained on a file ({run.data_source!r}), which this server cannot "
-                         "see; only runs on built-in datasets can be imported. Retrain it here on your upload.")
-    if not SAFE_NAME.fullmatch(run.id):
-        raise InputError(f"The uploaded run's id {run.id!r} is not a safe folder name; refused.")
+    if run.data_source not in DATASETS and not is_upload(run.data_source):
+        # any other path (even a bare 'secret.npy', read from the server's working folder) would make this server
+        # read wherever the zip says
+        raise InputError(f"The uploaded run was trained on a file ({run.data_source[:80]!r}), which this server "
+                         "cannot see; only runs on built-in datasets or this server's uploads can be imported. "
+                         "Retrain it here on your upload.")
     target = root / run.id
     taken = {row["id"] for row in catalog.list_runs(root)}
     if target.exists() or run.id in taken:

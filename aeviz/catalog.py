@@ -1,8 +1,9 @@
 """The run catalogue: what run folders there are, who may see and change each, and how a run is labelled.
 
-A run folder's config.json is read without loading weights (`list_runs`), so listing a folder of a hundred runs is
-cheap. Labels say what tells runs apart in a picker: title, variant, code size, the variant's key knobs (declared
-on its class as `knobs`), data, epochs and status: "Denoising demo · denoising · z=32 · noise gaussian 0.5 ·
+A run folder is checked whole (`list_runs` via `run_schema.check_files`: every field, and the weights parsed once
+per change of its files), so a broken run is listed as broken with its reason. Labels say what tells runs apart
+in a picker: title, variant, code size, the variant's key knobs (declared on its class as `knobs`), data, epochs
+and status: "Denoising demo · denoising · z=32 · noise gaussian 0.5 ·
 mnist · 20/20 epochs · finished".
 """
 
@@ -14,9 +15,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from aeviz import run_folders
 from aeviz.errors import InputError
 from aeviz.models import MODELS
-from aeviz.run_files import MAX_NOTE, MAX_TITLE, check_config, read_json, text_field
+from aeviz.run_files import MAX_NOTE, MAX_TITLE, read_json, text_field
+from aeviz.run_schema import check_files
 
 
 def _knobs(config: dict[str, Any]) -> dict[str, Any]:
@@ -29,8 +32,7 @@ def _knobs(config: dict[str, Any]) -> dict[str, Any]:
 def row_of(folder: Path) -> dict[str, Any]:
     """One run folder's summary; a broken folder gives a row with its error instead of raising."""
     try:
-        config = read_json(folder / "config.json", "config.json")
-        check_config(config, folder)
+        config = check_files(folder)
         model_cfg = config["model"].get("config") if isinstance(config["model"].get("config"), dict) else {}
         train = config["train"]
         return {"path": folder, "id": config["id"], "model": config["model"].get("name"),
@@ -39,10 +41,20 @@ def row_of(folder: Path) -> dict[str, Any]:
                 "knobs": _knobs(config), "until": train.get("epochs") if isinstance(train.get("epochs"), int) else 0,
                 "dataset": config["dataset"].get("source"), "epoch": config["epoch"],
                 "status": config.get("status"), "created": str(config.get("created", "")), "error": None}
-    except InputError as exc:
+    except (InputError, OSError) as exc:
         return {"path": folder, "id": folder.name, "model": None, "dataset": None, "epoch": 0, "title": "",
-                "note": "", "owner": "", "latent_dim": None, "knobs": {}, "until": 0, "status": "broken",
-                "created": "", "error": str(exc)}
+                "note": "", "owner": _claimed_owner(folder), "latent_dim": None, "knobs": {}, "until": 0,
+                "status": "broken", "created": "", "error": str(exc)}
+
+
+def _claimed_owner(folder: Path) -> str:
+    """The owner a broken run's config.json names, if it can be read at all ("" otherwise: the admin's to clean up),
+    so a visitor sees their own broken run and why."""
+    try:
+        config = read_json(folder / "config.json", "config.json")
+    except (InputError, OSError):
+        return ADMIN
+    return text_field(config, "owner", 64) if isinstance(config, dict) else ADMIN
 
 
 _LISTED: dict[Path, tuple[int, list[dict[str, Any]]]] = {}  # root -> (its mtime, rows): pages list runs often
@@ -50,8 +62,10 @@ _LISTED_LOCK = threading.Lock()
 
 
 def list_runs(root: str | Path) -> list[dict[str, Any]]:
-    """Summaries of the run folders under `root`, newest first; broken folders are listed with their error.
-    Re-read only when the folder changes (every save swaps a run folder in by rename, which touches it)."""
+    """Summaries of the run folders under `root`, newest first; broken folders are listed with their error (the
+    whole run is checked, weights included: `run_schema.check_files`). What interrupted saves left behind is
+    recovered or removed first (`run_folders.tidy_root`). Re-read only when the folder changes (every save swaps a
+    run folder in by rename, which touches it)."""
     root = Path(root).resolve()
     try:
         stamp = root.stat().st_mtime_ns
@@ -59,6 +73,8 @@ def list_runs(root: str | Path) -> list[dict[str, Any]]:
         return []
     if not root.is_dir():
         return []
+    if run_folders.tidy_root(root):  # an interrupted save was recovered or cleaned up: the folder changed
+        stamp = root.stat().st_mtime_ns
     with _LISTED_LOCK:
         hit = _LISTED.get(root)
     if hit is not None and hit[0] == stamp:
@@ -68,6 +84,11 @@ def list_runs(root: str | Path) -> list[dict[str, Any]]:
     with _LISTED_LOCK:
         _LISTED[root] = (stamp, rows)
     return [dict(r) for r in rows]
+
+
+def reason(row: dict[str, Any]) -> str:
+    """Why a broken row's folder is not a good run, without the folder's path (its row already says where)."""
+    return str(row.get("error") or "").replace(f"{row['path']}: ", "").replace(f"{row['path']}/", "")
 
 
 def find(root: str | Path, run_id: str) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -15,13 +16,14 @@ from typing import Any, NoReturn, Sequence
 
 from tqdm import tqdm
 
-from aeviz import bundle, catalog, noise, runs
+from aeviz import bundle, noise, run_folders, runs
+from aeviz.cli_export import add_export
+from aeviz.cli_runs import add_runs
+from aeviz.cli_workshop import cmd_app, cmd_pack
 from aeviz.config import build_config, fields_of, offered, parse_value, to_dict
 from aeviz.data import DATASETS, load_dataset
 from aeviz.defaults import suggested
 from aeviz.errors import InputError
-from aeviz.cli_export import add_export
-from aeviz.cli_workshop import cmd_app, cmd_pack
 from aeviz.evaluation import evaluate
 from aeviz.models import MODELS, model_class
 from aeviz.training import Control, EndEvent, EpochEvent, StepEvent, check_trainable, fit
@@ -122,10 +124,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         runs.check_data_shape(run, data.shape)
     else:
         args.data, args.model = args.data or DEFAULT_DATA, args.model or DEFAULT_MODEL
+        run_folders.tidy(out)  # a run hidden by a save killed between its renames comes back: never train over it
         if (out / "config.json").exists():
             raise InputError(f"{out} already holds a run; pick another --out, or add --resume to train it further.")
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise InputError(f"{out} exists and is not an empty folder; --out needs a new or empty folder.")
+        _check_writable(out)
         data = load_dataset(args.data, **data_params)
         fit_data = suggested(args.model, data)  # knobs that fit this data, where no flag gave one
         run = runs.Run.create(args.model, data.shape, data.source, data.params,
@@ -138,6 +142,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
     return _train_loop(run, data, out, until)
+
+
+def _check_writable(out: Path) -> None:
+    """Before training, not after the first epoch: --out's folder must be one we can create and write in."""
+    parent = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: cannot write in {parent}; pick a folder you can write to.")
 
 
 def _train_loop(run: runs.Run, data, out: Path, until: int) -> int:
@@ -229,24 +240,6 @@ def to_cli(value: Any) -> str:
     return ",".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
 
 
-def cmd_runs(args: argparse.Namespace) -> int:
-    folder = Path(args.dir or os.environ.get("AEVIZ_RUNS") or "runs")
-    if not folder.is_dir():
-        if args.dir is None and not folder.exists():
-            print(f"no runs yet: {folder} does not exist (train one with `aeviz train` or in the app)",
-                  file=sys.stderr)
-            return 0
-        raise InputError(f"{folder} is not a folder; give the folder that holds your runs (the app's is $AEVIZ_RUNS, "
-                         "else ./runs).")
-    rows = catalog.list_runs(folder)
-    if not rows:
-        print(f"no runs in {folder}", file=sys.stderr)
-    for row in rows:
-        desc = row["error"] or f"{row['model']} on {row['dataset']}, epoch {row['epoch']}, {row['status']}"
-        print(f"{row['path']}  {desc}")
-    return 0
-
-
 TRAIN_DEFAULTS = TrainConfig()
 
 
@@ -287,9 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export(sub)
     sub.add_parser("datasets", help="list datasets and their parameters").set_defaults(fn=cmd_datasets)
     sub.add_parser("models", help="list models and their parameters").set_defaults(fn=cmd_models)
-    r = sub.add_parser("runs", help="list the runs saved under a folder")
-    r.add_argument("dir", nargs="?", default=None, help="default: $AEVIZ_RUNS, else ./runs (where the app saves)")
-    r.set_defaults(fn=cmd_runs)
+    add_runs(sub)
     a = sub.add_parser("app", help="start the Streamlit app (other options go to streamlit, e.g. --server.port 8502)")
     a.add_argument("--runs", metavar="DIR", help="the folder of runs to serve and save into (default $AEVIZ_RUNS, "
                    "else ./runs); runs in it without an owner (a pack) are read-only to visitors")
@@ -299,7 +290,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Notes(logging.Handler):
+    """aeviz's own notices (a run recovered from an interrupted save) on stderr, one line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"note: {record.getMessage()}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    notes = logging.getLogger("aeviz")
+    if not any(isinstance(h, _Notes) for h in notes.handlers):
+        notes.addHandler(_Notes())
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "app":

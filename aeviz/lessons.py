@@ -178,7 +178,7 @@ def load_progress(root: Path, who: str) -> dict[str, str]:
         if path is None or path.stat().st_size > MAX_BYTES:
             return {}
         raw: Any = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: a file of thousands of nested brackets
         return {}
     if not isinstance(raw, dict):
         return {}

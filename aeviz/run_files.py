@@ -7,6 +7,7 @@ shows a traceback and never unpickles.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -25,24 +26,15 @@ def read_json(path: Path, what: str) -> Any:
     if not path.is_file():
         raise InputError(f"{path.parent}: not an aeviz run ({path.name} is missing). Pick a folder saved by aeviz.")
     if path.stat().st_size > MAX_JSON_BYTES:
-        raise InputError(f"{path}: {what} is larger than {MAX_JSON_BYTES // 1_000_000} MB; this is not an aeviz run.")
+        raise InputError(f"{path.parent}: {what} is larger than {MAX_JSON_BYTES // 1_000_000} MB; this is not an aeviz run.")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:  # caught between the two renames of a save
         raise InputError(f"{path.parent}: the run is being saved right now; try again.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: {what} is corrupt ({exc.__class__.__name__}); the run cannot be loaded.") from None
-
-
-def check_config(config: Any, folder: Path) -> None:
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise InputError(f"{folder}: config.json is not an aeviz run config (no 'format': '{FORMAT}').")
-    if config.get("format_version") != FORMAT_VERSION:
-        raise InputError(f"{folder}: run format version {config.get('format_version')!r} is not supported "
-                         f"(this aeviz reads version {FORMAT_VERSION}); upgrade aeviz.")
-    for key, kind in (("dataset", dict), ("model", dict), ("train", dict), ("epoch", int), ("id", str)):
-        if not isinstance(config.get(key), kind):
-            raise InputError(f"{folder}: config.json has no valid {key!r}; the run cannot be loaded.")
+        raise InputError(f"{path.parent}: {what} is corrupt ({exc.__class__.__name__}); the run cannot be loaded.") from None
+    except RecursionError:  # thousands of nested brackets: json's parser recurses once per level
+        raise InputError(f"{path.parent}: {what} is nested too deeply; this is not an aeviz run.") from None
 
 
 MAX_TITLE, MAX_NOTE = 80, 300
@@ -71,13 +63,21 @@ def count(value: Any) -> int:
 CHANGE_KEYS = {"epoch": int, "step": int, "steps": int, "name": str, "old": float, "new": float}
 
 
+def _is(value: Any, kind: type) -> bool:
+    """`value` is of `kind`: a float field takes an int too; never a bool, NaN or infinity (saves write strict JSON)."""
+    if isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, kind)
+
+
 def changes(value: Any) -> list[dict[str, Any]]:
     """The recorded knob changes (aeviz.steering); a malformed entry is dropped, the run itself is still good."""
     if not isinstance(value, list):
         return []
     good = []
     for item in value[:1000]:
-        if isinstance(item, dict) and all(isinstance(item.get(k), (int, float) if kind is float else kind)
-                                          and not isinstance(item.get(k), bool) for k, kind in CHANGE_KEYS.items()):
+        if isinstance(item, dict) and all(_is(item.get(k), kind) for k, kind in CHANGE_KEYS.items()):
             good.append({**{k: item[k] for k in CHANGE_KEYS}, "name": item["name"][:40]})
     return good

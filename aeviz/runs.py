@@ -8,15 +8,16 @@ On disk it is a folder:
     optimizer.safetensors  Adam's moments, flattened (so training resumes exactly), optional
     history.json         one dict of metrics per epoch
     replay.safetensors   the probe set's codes at every epoch (aeviz.replay), optional
-Saving writes a sibling temp folder and swaps it in with renames, so a crash mid-save leaves the previous good run.
-Loading never unpickles: JSON and safetensors only, every field validated.
+Saving writes a sibling temp folder and swaps it in with renames (aeviz.run_folders), so a crash mid-save leaves the
+previous good run, and the next save, load or listing cleans up what it left. Loading never unpickles: JSON and
+safetensors only, every field checked against one schema (aeviz.run_schema).
 """
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
-import os
 import platform
 import shutil
 import threading
@@ -28,19 +29,20 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 import aeviz
-from aeviz import optimizer_files, replay as replays, run_files
-from aeviz.config import to_dict
+from aeviz import optimizer_files, run_files, run_folders, run_schema
+from aeviz import replay as replays
+from aeviz.config import build_config, to_dict
 from aeviz.errors import InputError
-from aeviz.models import AutoEncoder, build, model_class
+from aeviz.models import AutoEncoder, build
+from aeviz.run_files import FORMAT, FORMAT_VERSION, MAX_NOTE, MAX_TITLE, text_field
 from aeviz.training_config import TrainConfig
-from aeviz.run_files import FORMAT, FORMAT_VERSION, MAX_NOTE, MAX_TITLE, text_field  # noqa: F401 - callers
 
 FILES = ("config.json", "model.safetensors", "history.json")
-_REVISIONS = itertools.count(1)
-_SWAP_LOCK = threading.Lock()  # process-wide: every weight state of every Run gets its own number
+_REVISIONS = itertools.count(1)  # process-wide: every weight state of every Run gets its own number
 
 
 def new_id(model_name: str) -> str:
@@ -139,36 +141,49 @@ def check_data_shape(run: Run, shape: tuple[int, ...]) -> None:
 
 # -- saving -------------------------------------------------------------------------------------------------------
 def save(run: Run, path: str | Path | None = None) -> Path:
-    """Write the run folder atomically; returns its path. The previous save survives any crash mid-way."""
+    """Write the run folder atomically; returns its path. The previous save survives any crash mid-way, and a
+    failed write (a full disk) is one OSError line that says so."""
     target = Path(path or run.path or "")
     assert str(target), "save() needs a path for a run that has never been saved"
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    run_folders.tidy(target)
+    tmp = run_folders.sibling(target, "tmp")
     try:
-        with run.lock:
-            config = run.config_dict()
-            weights = {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
-            history = list(run.history)
-            optimizer = run.optimizer_state
-            replay = None if run.replay is None else replays.Replay(run.replay.probe_idx, list(run.replay.epochs),
-                                                                    list(run.replay.codes))
-        save_file(weights, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
-        if optimizer is not None:
-            tensors, scalars = optimizer_files.flatten(optimizer)
-            save_file(tensors, str(tmp / "optimizer.safetensors"), metadata={"format": FORMAT})
-            config["optimizer"] = scalars
-        if replay is not None:
-            replays.save(replay, tmp)
-        (tmp / "history.json").write_text(json.dumps(history, indent=1, allow_nan=False, default=_json_default))
-        (tmp / "config.json").write_text(json.dumps(config, indent=2, allow_nan=False))
-        with _SWAP_LOCK:  # a rename of the title while the trainer saves an epoch: one swap after the other
-            _swap_in(tmp, target)
+        tmp.mkdir()
+        _write(run, tmp)
+        run_folders.swap_in(tmp, target)
+    except (OSError, SafetensorError) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        why = getattr(exc, "strerror", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise OSError(getattr(exc, "errno", None) or errno.EIO,
+                      f"could not save the run ({why}); its previous save is kept", str(target)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        run_folders.done(tmp)
     run.path = target
     return target
+
+
+def _write(run: Run, tmp: Path) -> None:
+    """The run's files into the (new, empty) folder `tmp`."""
+    with run.lock:
+        config = run.config_dict()
+        weights = {k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}
+        history = list(run.history)
+        optimizer = run.optimizer_state
+        replay = None if run.replay is None else replays.Replay(run.replay.probe_idx, list(run.replay.epochs),
+                                                                list(run.replay.codes))
+    save_file(weights, str(tmp / "model.safetensors"), metadata={"format": FORMAT})
+    if optimizer is not None:
+        tensors, scalars = optimizer_files.flatten(optimizer)
+        save_file(tensors, str(tmp / "optimizer.safetensors"), metadata={"format": FORMAT})
+        config["optimizer"] = scalars
+    if replay is not None:
+        replays.save(replay, tmp)
+    (tmp / "history.json").write_text(json.dumps(history, indent=1, allow_nan=False, default=_json_default))
+    (tmp / "config.json").write_text(json.dumps(config, indent=2, allow_nan=False))
 
 
 def _json_default(value: Any) -> Any:
@@ -177,67 +192,28 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _swap_in(tmp: Path, target: Path) -> None:
-    """Replace `target` by `tmp` with renames; `_recover` finishes the job if we die between the two."""
-    if target.exists():
-        if not (target / "config.json").is_file():  # never replace (and delete) a folder that is not a run
-            raise InputError(f"{target} exists and is not an aeviz run; save the run to a new or empty folder.")
-        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(target, old)
-        os.rename(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, target)
-
-
-def _recover(target: Path) -> None:
-    """If a save died between its two renames, put the previous good run back."""
-    if target.exists():
-        return
-    olds = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
-    if olds:
-        os.rename(olds[-1], target)
-
-
 # -- loading -------------------------------------------------------------------------------------------------------
 def load(path: str | Path) -> Run:
-    """Read a run folder back; anything corrupt or foreign raises a one-line InputError."""
+    """Read a run folder back; anything corrupt or foreign raises a one-line InputError naming the field."""
     folder = Path(path)
-    _recover(folder)
+    run_folders.tidy(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is a file, not a run folder. Give the folder a run was saved in (`aeviz runs`).")
     if not folder.is_dir():
         raise InputError(f"{folder}: no such run folder. List saved runs with `aeviz runs` or check the path.")
-    config = run_files.read_json(folder / "config.json", "config.json")
-    run_files.check_config(config, folder)
-    model_cfg = config["model"]
-    try:
-        shape = tuple(int(s) for s in model_cfg["input_shape"])
-        model_class(str(model_cfg["name"]))
-        model = build(str(model_cfg["name"]), shape, **dict(model_cfg["config"]))
-        train = TrainConfig(**{k: v for k, v in config["train"].items()})
-    except InputError as exc:
-        raise InputError(f"{folder}: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{folder}: config.json is invalid ({exc}); the run cannot be loaded.") from None
-    weights = run_files.load_tensors(folder / "model.safetensors")
-    try:
-        model.load_state_dict(weights, strict=True)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputError(f"{folder}: model.safetensors does not match the model in config.json ({first}).") from None
-    history = run_files.read_json(folder / "history.json", "history.json")
-    if not isinstance(history, list):
-        raise InputError(f"{folder}: history.json is not a list of epochs; the run cannot be loaded.")
-    optimizer = None
-    if (folder / "optimizer.safetensors").is_file() and isinstance(config.get("optimizer"), dict):
-        optimizer = optimizer_files.unflatten(run_files.load_tensors(folder / "optimizer.safetensors"), config["optimizer"])
+    config, history = run_schema.read_folder(folder)
+    weights, optimizer = run_schema.read_tensors(folder, config)
+    run_schema.check_tensors(config, weights, optimizer, folder)
+    model = build(config["model"]["name"], tuple(config["model"]["input_shape"]), **config["model"].get("config", {}))
+    model.load_state_dict(weights, strict=True)  # names and shapes are checked: this cannot fail
     dataset = config["dataset"]
-    return Run(str(model_cfg["name"]), model, train, str(dataset.get("source", "mnist")),
+    return Run(config["model"]["name"], model, build_config(TrainConfig, config["train"]), dataset["source"],
                dict(dataset.get("params") or {}), id=config["id"], epoch=config["epoch"], history=history,
-               status=str(config.get("status", "stopped")), message=str(config.get("message", "")),
-               best_epoch=int(config.get("best_epoch", 0)), optimizer_state=optimizer,
-               created=str(config.get("created", "")), title=text_field(config, "title", MAX_TITLE),
+               status=config.get("status", "stopped"),
+               message=" ".join(config.get("message", "").split())[:run_schema.MAX_TEXT],
+               best_epoch=config.get("best_epoch", 0),
+               optimizer_state=None if optimizer is None else optimizer_files.unflatten(optimizer, config["optimizer"]),
+               created=config.get("created", ""), title=text_field(config, "title", MAX_TITLE),
                note=text_field(config, "note", MAX_NOTE), owner=text_field(config, "owner", 64), path=folder,
                step=run_files.count(config.get("step")), changes=run_files.changes(config.get("changes")),
                replay=_replay(folder))

@@ -17,6 +17,7 @@ from aeviz.ui import access, finished_view, forms, live, state, url
 from aeviz.ui.layout import page_header
 from aeviz.ui.run_picker import run_picker
 from aeviz.ui.runs_panel import runs_panel
+from aeviz.ui.text import plain
 
 page_header(
     "Train an autoencoder",
@@ -78,8 +79,8 @@ except InputError as exc:
     st.error(problem, icon=":material/error:")
 else:
     finished_view.warn_overcomplete(model_config.latent_dim, data)
-busy_help = (f"Your run {mine[0].run.title or mine[0].run.id} is training: pause or stop it first (one run per "
-             "person at a time, so everyone gets a turn)." if busy else "")
+busy_help = (f"Your run {plain(mine[0].run.title or mine[0].run.id)} is training: pause or stop it first (one run "
+             "per person at a time, so everyone gets a turn)." if busy else "")
 start = go.button("Training…" if busy else "Start training", type="primary", icon=":material/play_arrow:",
                   key="train.start", disabled=busy or problem is not None, width="stretch",
                   help=busy_help or "Create a new run with these settings and train it in the background.")

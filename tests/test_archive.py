@@ -19,7 +19,7 @@ from tests.helpers import toy_images
 def saved(tmp_path_factory):
     """One trained run on disk (with optimizer state) and its exported zip."""
     data = toy_images(n=60)
-    run = Run.create("vae", data.shape, "toy", train_config=TrainConfig(epochs=1, batch_size=16), hidden=(8,),
+    run = Run.create("vae", data.shape, "mnist", train_config=TrainConfig(epochs=1, batch_size=16), hidden=(8,),
                      latent_dim=2)
     train(run, data)
     folder = runs.save(run, tmp_path_factory.mktemp("src") / run.id)
@@ -192,7 +192,7 @@ def test_an_unsafe_run_id_is_refused(saved, tmp_path):
     files = members(blob)
     name = next(n for n in files if n.endswith("config.json"))
     files[name] = files[name].replace(b'"id": "', b'"id": "../../', 1)
-    refused(make_zip(files), tmp_path / "r", "not a safe folder name")
+    refused(make_zip(files), tmp_path / "r", "'id' must be a safe folder name")
 
 
 def test_a_run_pointing_at_a_server_path_is_refused(tmp_path):

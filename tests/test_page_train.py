@@ -1,6 +1,8 @@
 """The Train page under AppTest: forms from configs, validation, a real tiny run to the end, the job controls,
 the queue, and the saved-runs panel (open, delete, download, import). Jobs are awaited with their `done` event."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -284,3 +286,98 @@ def test_a_code_as_wide_as_the_data_is_called_out_and_pca_is_not_compared():
     assert "PCA, 2 components" in by_label, "PCA cannot keep more components than the data has values"
     assert all(not (m.delta or "").endswith("vs PCA") for m in at.metric), "exact PCA is not a baseline"
     assert any("inputs of 2 values" in i.value for i in at.info)
+
+
+# -- text from a run file is shown as typed -------------------------------------------------------------------------
+EVIL = "[x](http://e.com) ![i](http://e.com/a.png) <img src=x>"
+MARKDOWN_ELEMENTS = ("markdown", "caption", "success", "info", "warning", "error", "title", "subheader")
+
+
+def rendered(at) -> list[str]:
+    """The source of every element Streamlit renders as Markdown."""
+    return [str(e.value) for kind in MARKDOWN_ELEMENTS for e in getattr(at, kind)]
+
+
+@pytest.mark.parametrize("text", [EVIL, "<a href='http://e.com'>x</a>", "see www.e.com or a@b.co", ":material/home:",
+                                  ":red[loud] **bold** `code` $x^2$ ~~gone~~ | a | b |", "\\[x](http://e.com)"])
+def test_plain_leaves_no_markup_unescaped(text):
+    from aeviz.ui.text import plain
+
+    shown = plain(text)
+    unescaped = re.compile(r"(?<!\\)((?:\\\\)*)[\[\]<>!`*_$~|@]")  # a markup character after an even run of \
+    assert not unescaped.search(shown), shown
+    assert not re.search(r"(?<!\\)(://|:material/)", shown) and "www." not in shown
+
+
+def test_a_runs_title_and_message_never_render_links_images_or_html():
+    run = trained_run(epochs=1)
+    run.title, run.note, run.message, run.owner = EVIL, EVIL, EVIL, mine()
+    runs.save(run, state.runs_dir() / run.id)
+    at = open_page(PAGE, as_visitor(SMALL))
+    at.button(key="train.runs.open").click().run()
+    assert not at.exception and at.session_state["state.current_run"] == run.id
+    shown = rendered(at)
+    escaped = r"\[x\](http\://e.com) \!\[i\](http\://e.com/a.png) \<img src=x\>"
+    assert sum(escaped in text for text in shown) >= 2, shown  # the run line's title and the status box's message
+    raw = re.compile(r"(?<!\\)(\[x\]|!\[i\]|<img)")  # a link, an image or a tag not escaped
+    assert not any(raw.search(text) for text in shown), [text for text in shown if raw.search(text)]
+
+
+def test_a_broken_runs_reason_quoting_a_tampered_field_is_shown_as_typed(monkeypatch):
+    import json
+
+    monkeypatch.setenv("AEVIZ_ADMIN_TOKEN", ADMIN_TOKEN)
+    run = trained_run(epochs=1)
+    folder = runs.save(run, state.runs_dir() / run.id)
+    config = json.loads((folder / "config.json").read_text())
+    config["status"] = "![i](http://e.com/a.png)"
+    (folder / "config.json").write_text(json.dumps(config))
+    at = open_page(PAGE, SMALL, query={"admin": ADMIN_TOKEN})
+    warning = texts(at.warning)
+    assert not at.exception and "'status' must be one of" in warning
+    assert r"\!\[i\](http\://e.com/a.png)" in warning and "![i]" not in warning
+
+
+def test_one_deeply_nested_folder_hides_no_run():
+    run = trained_run(epochs=1)
+    run.owner = mine()
+    runs.save(run, state.runs_dir() / run.id)
+    (state.runs_dir() / "deep").mkdir()
+    (state.runs_dir() / "deep" / "config.json").write_text("[" * 10_000 + "]" * 10_000)
+    at = open_page(PAGE, as_visitor(SMALL))
+    assert not at.exception
+    assert at.selectbox(key="train.runs.pick").options == ["ae · z=2 · mnist · 1/1 epochs · finished"]
+
+
+def test_a_current_run_damaged_on_disk_is_an_error_box_not_a_crash():
+    import json
+
+    run = trained_run(epochs=1)
+    run.owner = mine()
+    folder = runs.save(run, state.runs_dir() / run.id)
+    at = open_page(PAGE, as_visitor({**SMALL, "state.current_run": run.id}))
+    assert not at.exception and "Trained to epoch 1." in texts(at.success)
+    config = json.loads((folder / "config.json").read_text())
+    config["best_epoch"] = "abc"
+    (folder / "config.json").write_text(json.dumps(config))  # in place: the run list's cache does not see it
+    at.run()
+    assert not at.exception
+    errors = texts(at.error)
+    assert f"The run {run.id} cannot be opened" in errors and "'best\\_epoch' must be an int" in errors
+
+
+def test_a_visitor_sees_their_own_broken_run_and_why_but_not_anyone_elses():
+    from safetensors.torch import load_file, save_file
+
+    theirs, other = trained_run(epochs=1), trained_run(epochs=1)
+    theirs.owner, other.owner = mine(), mine("someone-else-token")
+    for run in (theirs, other):
+        folder = runs.save(run, state.runs_dir() / run.id)
+        weights = load_file(str(folder / "model.safetensors"))
+        weights[min(weights)].fill_(float("nan"))
+        save_file(weights, str(folder / "model.safetensors"))
+    at = open_page(PAGE, as_visitor(SMALL))
+    assert not at.exception
+    assert at.selectbox(key="train.runs.pick").options == [f"{theirs.id} (broken)"]
+    assert "holds NaN or infinite values" in texts(at.warning)
+    assert not at.button(key="train.runs.delete").disabled  # theirs to clean up

@@ -18,6 +18,7 @@ from aeviz.data import Dataset
 from aeviz.errors import InputError
 from aeviz.runs import Run
 from aeviz.ui import explore, state, url
+from aeviz.ui.text import plain, plotly_plain
 
 SELECTED, SOURCE, SEEN = "compare.selected", "compare.source", "compare.seen"
 
@@ -74,10 +75,11 @@ def pick_runs() -> tuple[list[Run], Dataset] | None:
     runs = {r.id: r for r in same}
     labels = {r.id: chip(r) for r in same}
     ids = list(labels)
+    data_name = plain(catalog.parts(catalog.row_of_run(anchor))["data"])
     chosen = url.multiselect(st, f"Runs to compare (up to {compare.MAX_RUNS})", ids, key="compare.runs",
                              default=ids[:2], max_selections=compare.MAX_RUNS, format_func=labels.get,
-                             help=f"only runs trained on {catalog.parts(catalog.row_of_run(anchor))['data']}, the "
-                                  "current run's data: their codes are of the same inputs, row by row")
+                             help=f"only runs trained on {data_name}, the current run's data: their codes are of "
+                                  "the same inputs, row by row")
     if other:
         st.caption(f":material/filter_alt: {other} run(s) on other data are not offered: they saw different "
                    "inputs. Make one of them the current run to compare runs on its data.")
@@ -109,7 +111,8 @@ def maps(runs: list[Run], data: Dataset) -> list[explore.Codes]:
     for col, run, c, (xy, axes, _), k in zip(st.columns(len(runs)), runs, codes, views, keys):
         xy = xy if xy is first else compare.agree(xy, first)
         # the title fits a half or a third of a 1024-px page; the axis titles say the method (PC1 or z1)
-        fig = plots.latent_scatter(xy, c.y, data.classes, short_name(run, 40 if len(runs) < 3 else 22), axes)
+        name = plotly_plain(short_name(run, 40 if len(runs) < 3 else 22))
+        fig = plots.latent_scatter(xy, c.y, data.classes, name, axes)
         fig.update_layout(legend=plots.LEGEND_BELOW)  # in every map: maps of one height, side by side
         if len(runs) > 2:  # a third of 1024 px: the full toolbar wraps onto a second row, over the title
             fig.update_layout(modebar_remove=[*plots.TEMPLATE.layout.modebar.remove, "pan", "toimage"])
@@ -141,7 +144,7 @@ def selection_line(runs: list[Run]) -> None:
         st.caption("Lasso (or pick the box tool, top right of a map) a group of points in one map: the same inputs "
                    "light up in the others.")
         return
-    where = next((short_name(r) for r in runs if source and source.endswith("." + r.id)), "one map")
+    where = next((plain(short_name(r)) for r in runs if source and source.endswith("." + r.id)), "one map")
     st.markdown(f"**{len(selected):,} points selected** in *{where}*, highlighted in every map. "
                 "A new lasso replaces them.")
     if st.button("Clear the selection", key="compare.clear", icon=":material/close:"):
@@ -160,7 +163,8 @@ def grid(runs: list[Run], codes: list[explore.Codes], data: Dataset) -> None:
                "its mean squared error over the whole validation split (lower is better).")
     with st.container(key="compare.grid"):
         for name, images in [("**inputs**", codes[0].x[rows])] + [
-                (f"**{short_name(r)}**  \nMSE {c.errors.mean():.4f}", c.x_hat[rows]) for r, c in zip(runs, codes)]:
+                (f"**{plain(short_name(r))}**  \nMSE {c.errors.mean():.4f}", c.x_hat[rows])
+                for r, c in zip(runs, codes)]:
             left, right = st.columns([1, 4], vertical_alignment="center")
             left.markdown(name)
             right.image(plots.tile(images, cols=len(rows), scale=2), clamp=True)

@@ -17,6 +17,7 @@ import streamlit as st
 
 from aeviz import plots
 from aeviz.data import DATASETS, Dataset
+from aeviz.data_ref import uploads_dir
 from aeviz.errors import InputError
 from aeviz.loaders import download
 from aeviz.loaders.download import DownloadError
@@ -102,7 +103,7 @@ def save_upload(name: str, content: bytes) -> Path:
     a run trained on it names this path, and must reopen with its data after a reboot clears /tmp."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name).lstrip(".") or "upload"
     digest = hashlib.sha256(name.encode() + b"\0" + content).hexdigest()[:16]
-    folder = download.cache_dir() / "uploads" / digest
+    folder = uploads_dir() / digest
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / safe
     if not path.exists():
@@ -121,7 +122,7 @@ def upload_picker() -> None:
                  disabled=up is None):
         path = save_upload(up.name, up.getvalue())
         _use(str(path), {"size": int(size)} if size else {}, up.name)
-    st.caption(f"A file you use is kept in `{download.cache_dir() / 'uploads'}`, so runs trained on it reopen with "
+    st.caption(f"A file you use is kept in `{uploads_dir()}`, so runs trained on it reopen with "
                "their data after a restart.")
 
 

@@ -83,7 +83,7 @@ def _curve(run_id: str, revision: int, kind: str, _run: Run, _x: np.ndarray) -> 
 def _disk_run(path: str, mtime: float) -> Run | None:
     try:
         return runs.load(path)
-    except InputError:
+    except (InputError, OSError):
         return None
 
 

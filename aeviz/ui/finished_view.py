@@ -18,6 +18,7 @@ from aeviz.projections import aligned_pca
 from aeviz.runs import Run
 from aeviz.ui import access, replay_view, state
 from aeviz.ui.run_charts import CHART_CONFIG, duration, latent_chart, loss_chart, strip
+from aeviz.ui.text import plain
 
 
 @st.cache_data(show_spinner="Fitting the PCA baseline...", max_entries=32)
@@ -85,7 +86,7 @@ def finished_panel(run: Run, job: Job | None) -> None:
 def _status(run: Run, job: Job | None) -> None:
     status = job.state if job is not None else run.status
     message = (job.message if job is not None else "") or run.message or f"Saved at epoch {run.epoch}."
-    text = f"**{run.model_name} on {run.data_source}, epoch {run.epoch}.** {message}"
+    text = f"**{plain(run.model_name)} on {plain(run.data_source)}, epoch {run.epoch}.** {plain(message)}"
     if status == "finished":
         st.success(text, icon=":material/check_circle:")
     elif status == "failed":

@@ -9,6 +9,7 @@ import streamlit as st
 from aeviz import devices
 from aeviz.embedding import warm_up_in_background
 from aeviz.ui import access, present, state, url
+from aeviz.ui.text import plain
 
 NAV = [  # (script, label, icon): the order people work in
     ("app.py", "Start here", ":material/home:"),
@@ -68,6 +69,9 @@ def sidebar() -> None:
                        "(the link keeps it: ?present=1; ?hide= also takes " + ", ".join(present.HIDE) + ")")
         st.divider()
         st.markdown(f"**Data:** {data.name} · {len(data.x):,} samples · shape {data.shape}")
+        broken = st.session_state.pop(state.BROKEN, None)  # the current run's folder broke since it was listed
+        if broken:
+            st.error(plain(broken), icon=":material/error:")
         if run is None:
             st.markdown("**Run:** none yet. Train one on the *Train* page, or pick a saved one.")
         else:
@@ -96,9 +100,9 @@ def _run_line() -> None:
     status = job.state if job is not None else run.status
     until = job.until if job is not None else run.train_config.epochs
     # The run's own data, which the explore pages use: it may differ from the Data line (the data for new runs).
-    title = f"**{run.title}** · " if run.title else ""
-    st.markdown(f"**Run:** {title}`{run.model_name}` on {Path(run.data_source).name} · {run.epoch} of {until} epochs "
-                f"done · {status}")
+    title = f"**{plain(run.title)}** · " if run.title else ""
+    data = plain(Path(run.data_source).name)
+    st.markdown(f"**Run:** {title}`{run.model_name}` on {data} · {run.epoch} of {until} epochs done · {status}")
     if not access.may_change(run.owner):
         st.caption(":material/visibility: read-only for you: continuing it makes your own copy.")
     if job is not None and job.state == "queued":

@@ -17,6 +17,7 @@ from aeviz.lesson_checks import CHECKS, Verdict
 from aeviz.pack import PACK
 from aeviz.runs import Run
 from aeviz.ui import access, state, url
+from aeviz.ui.text import plain
 
 PAGE = "lessons"
 
@@ -85,20 +86,21 @@ def live_check(lesson: lessons.Lesson, run: Run | None) -> None:
         st.info("No run yet: open the lesson's run above, or train one.", icon=":material/info:")
         return
     if run.epoch == 0:
-        st.info(f"“{run.title or run.model_name}” has not finished an epoch yet; the check runs once it has.",
+        name = plain(run.title or run.model_name)
+        st.info(f"“{name}” has not finished an epoch yet; the check runs once it has.",
                 icon=":material/hourglass_top:")
         return
     try:
         seen = tuple((r["id"], r["epoch"]) for r in state.visible_runs())  # a new reference run: check again
         verdict = _verdict(lesson.slug, run.id, run.revision, seen, run)
     except InputError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
         return
     except Exception as exc:  # noqa: BLE001 - a check that breaks on an odd run must not break the lesson
         st.error(f"The check could not be computed on this run ({type(exc).__name__}: {exc}). Open the lesson's "
                  "run above and try again.", icon=":material/error:")
         return
-    label = f"on “{run.title or run.model_name}”, epoch {run.epoch}"
+    label = f"on “{plain(run.title or run.model_name)}”, epoch {run.epoch}"
     if verdict.ok:
         st.success(f"**The effect is there** ({label}). {verdict.summary}", icon=":material/check_circle:")
         before = progress()

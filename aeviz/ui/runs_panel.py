@@ -16,6 +16,7 @@ import streamlit as st
 from aeviz import archive, catalog, runs
 from aeviz.errors import InputError
 from aeviz.ui import access, state
+from aeviz.ui.text import plain
 
 FLASH = "train.runs.flash"  # (kind, message) to show once after a rerun
 CONFIRM = "train.runs.confirm"  # the path waiting for "Yes, delete"
@@ -30,12 +31,13 @@ def runs_panel() -> None:
     """The list, the actions on the picked run, and the import box."""
     flash = st.session_state.pop(FLASH, None)
     if flash:
-        getattr(st, flash[0])(flash[1])
+        getattr(st, flash[0])(plain(flash[1]))
     rows = state.visible_runs()
     if not rows:
         st.caption("No saved runs yet. A run is saved after every epoch.")
     else:
-        st.dataframe([{**catalog.parts(r, r["status"]), "created": _when(r["created"])} for r in rows],
+        st.dataframe([{**catalog.parts(r, f"broken: {catalog.reason(r)}" if r["error"] else r["status"]),
+                       "created": _when(r["created"])} for r in rows],
                      hide_index=True, key="train.runs.table")
         by_id = {r["id"]: r for r in rows}
         picked = st.selectbox("Run", list(by_id), format_func=lambda i: catalog.label(by_id[i], by_id[i]["status"]),
@@ -48,7 +50,7 @@ def _actions(row: dict[str, Any]) -> None:
     path: Path = row["path"]
     mine = access.may_change(row["owner"])
     if row["error"]:
-        st.warning(row["error"], icon=":material/warning:")
+        st.warning(plain(row["error"]), icon=":material/warning:")
     c1, c2, c3 = st.columns(3)
     if c1.button("Show this run", icon=":material/open_in_browser:", key="train.runs.open", width="stretch",
                  disabled=bool(row["error"]), help="make this the run shown above and on every page"):
@@ -87,7 +89,7 @@ def _rename(row: dict[str, Any]) -> None:
 def _open(path: Path) -> None:
     try:
         run = state.load_saved_run(path)
-    except InputError as exc:
+    except (InputError, OSError) as exc:
         st.session_state[FLASH] = ("error", str(exc))
     else:
         st.session_state[FLASH] = ("success", f"Showing {run.title or run.id} (epoch {run.epoch}).")
@@ -99,7 +101,7 @@ def _confirm_delete(row: dict[str, Any]) -> None:
         st.error(f"{row['id']} is training right now. Stop it first, then delete it.", icon=":material/error:")
         st.session_state.pop(CONFIRM, None)
         return
-    st.warning(f"Delete **{row['id']}** from disk? This cannot be undone.", icon=":material/delete_forever:")
+    st.warning(f"Delete **{plain(row['id'])}** from disk? This cannot be undone.", icon=":material/delete_forever:")
     yes, no, _ = st.columns([1, 1, 2])
     if yes.button("Yes, delete", type="primary", key="train.runs.delete_yes", width="stretch"):
         st.session_state.pop(CONFIRM, None)
@@ -133,11 +135,11 @@ def _import_box() -> None:
         try:
             path = archive.import_zip(upload.getvalue(), state.runs_dir())
             run = state.adopt(path)
-        except InputError as exc:
+        except (InputError, OSError) as exc:  # OSError: a full disk while saving the imported copy
             seen = (upload.file_id, "error", f"{upload.name}: {exc}")
         else:
             seen = (upload.file_id, "success", f"Imported {run.id} (epoch {run.epoch}); it is now the current run.")
         st.session_state[IMPORTED] = seen
         if seen[1] == "success":
             st.rerun()  # redraw the list, the sidebar and the run view with the new run
-    getattr(st, seen[1])(seen[2])
+    getattr(st, seen[1])(plain(seen[2]))

@@ -173,24 +173,31 @@ def _opened() -> tuple[dict[str, tuple[int, runs.Run]], threading.Lock]:
 
 
 MAX_OPENED = 64
+BROKEN = "state.broken_run"  # why the last run asked for could not be opened
 
 
 def open_run(run_id: str) -> runs.Run | None:
     """The run with this id: the live one if it is training in this server, else its folder under `runs_dir()`
-    (loaded once per change of the folder). None if there is no such run; InputError if its folder is broken."""
+    (loaded once per change of the folder). None if there is no such run, or if its folder broke since it was
+    listed (the reason waits in BROKEN for the run line to show: one damaged run never takes a page down)."""
     job = job_manager().get(run_id)
     if job is not None and job.active:
         return job.run
     row = catalog.find(runs_dir(), run_id)
     if row is None:
         return job.run if job is not None else None
-    stamp = (row["path"] / "config.json").stat().st_mtime_ns
-    store, lock = _opened()
-    with lock:
-        hit = store.get(run_id)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    run = runs.load(row["path"])
+    try:
+        stamp = (row["path"] / "config.json").stat().st_mtime_ns
+        store, lock = _opened()
+        with lock:
+            hit = store.get(run_id)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        run = runs.load(row["path"])
+    except (InputError, OSError) as exc:
+        why = catalog.reason({"path": row["path"], "error": str(exc)})  # without the server's folder
+        st.session_state[BROKEN] = f"The run {run_id} cannot be opened: {why}"
+        return None
     with lock:
         store[run_id] = (stamp, run)
         while len(store) > MAX_OPENED:
@@ -265,8 +272,9 @@ def newest_trained_id() -> str | None:
 def visible_runs() -> list[dict]:
     """The saved runs this visitor may list (theirs and the admin's; the admin sees all), with live job states."""
     me, admin = access.me(), access.is_admin()
-    rows = [r for r in catalog.list_runs(runs_dir())  # broken folders: for the admin to clean up
-            if (r["error"] is None and catalog.listed_for(r, me, admin)) or (r["error"] and admin)]
+    rows = [r for r in catalog.list_runs(runs_dir())  # broken folders: their owner's and the admin's to clean up
+            if (r["error"] is None and catalog.listed_for(r, me, admin))
+            or (r["error"] and catalog.may_change(r["owner"], me, admin))]
     manager = job_manager()
     for row in rows:
         job = manager.get(row["id"])

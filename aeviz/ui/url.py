@@ -21,9 +21,8 @@ from typing import Any
 import streamlit as st
 
 from aeviz.data import DATASETS
-from aeviz.data_ref import encode_data  # noqa: F401 - pages and tests use url.encode_data
+from aeviz.data_ref import encode_data, uploads_dir
 from aeviz.errors import InputError
-from aeviz.loaders import download
 from aeviz.ui import present, state
 
 WRITTEN = "url.written"  # full key -> the text this session last put in the URL for it
@@ -220,7 +219,7 @@ def decode_data(raw: str) -> tuple[str, dict[str, Any]]:
     name, _, rest = raw.partition(":") if not raw.startswith("upload:") else (raw, "", "")
     match = UPLOAD.fullmatch(name)
     if match:
-        path = download.cache_dir() / "uploads" / match[1] / match[2]
+        path = uploads_dir() / match[1] / match[2]
         if not path.is_file():
             raise Bad("that uploaded file is not on this server (upload it again on the Data page).")
         return str(path), {}
