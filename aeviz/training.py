@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from aeviz import devices, replay as replays
+from aeviz import accel, devices, replay as replays
 from aeviz.errors import InputError
 from aeviz.evaluation import EVAL_CHUNK, eval_mode
 from aeviz.metrics import psnr_from_mse
@@ -58,7 +58,9 @@ Event = StepEvent | EpochEvent | EndEvent
 
 
 def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(device)
+    """Once per fit: the whole split moves to the device (from pinned memory to a GPU), never a batch at a time."""
+    host = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    return host.pin_memory().to(device, non_blocking=True) if device.type == "cuda" else host.to(device)
 
 
 def evaluate_losses(model: torch.nn.Module, x: torch.Tensor) -> dict[str, float]:
@@ -96,6 +98,7 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
     cfg = run.train_config
     check_trainable(data)
     device = devices.resolve(cfg.device)
+    accel.check(cfg.precision, device)
     threads = cfg.threads if device.type == "cpu" and cfg.threads > 0 else 0
     until = cfg.epochs if until is None else until
     model = run.model.to(device)
@@ -111,6 +114,7 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
             group["fused"], group["foreach"] = fused, None
             group["lr"] = cfg.lr  # the run's own record wins (a learning rate changed mid-run is saved in both)
     steer = Steer(control, run, optimizer)
+    forward = accel.Forward(model, cfg.compile)
     probe = _start_replay(run, data, model)
     n, bs = len(x_train), cfg.batch_size
     steps = max(1, math.ceil(n / bs))
@@ -142,7 +146,8 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
             xb = x_train[order[step * bs:(step + 1) * bs]]
             started = time.perf_counter()
             with run.lock:
-                out = model(xb)
+                with accel.autocast(cfg.precision, device):
+                    out = forward(xb)
                 optimizer.zero_grad(set_to_none=True)
                 out.losses["loss"].backward()
                 optimizer.step()
@@ -210,6 +215,7 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
         if status == "finished" and 0 < run.best_epoch < run.epoch:
             message += (f" Kept the weights of epoch {run.best_epoch}, whose validation loss was the lowest; later "
                         "epochs did worse on unseen data.")
+    message += f" {forward.note}" if forward.note else ""
     with run.lock:
         run.status, run.message = status, message
         run.optimizer_state = optimizer.state_dict()

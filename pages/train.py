@@ -6,6 +6,7 @@ Thin by design: the widgets come from the config classes (`aeviz.ui.forms`), the
 
 import streamlit as st
 
+from aeviz import accel
 from aeviz.config import to_dict
 from aeviz.devices import available
 from aeviz.errors import InputError
@@ -68,8 +69,11 @@ with st.container(key="train.settings"), st.expander("Settings: the model and it
         raw_model = forms.config_form(MODELS[name].Config, f"train.{name}", defaults=suggested.model)
     with train_col:
         st.markdown("##### :material/speed: Training")
-        raw_train = forms.config_form(TrainConfig, "train.fit", choices={"device": ["auto", *available()]},
-                                      advanced=("weight_decay", "threads", "log_every"), defaults=suggested.train)
+        gpu = "cuda" in available()  # bf16 is a CUDA-only choice
+        raw_train = forms.config_form(TrainConfig, "train.fit", choices={"device": ["auto", *available()],
+                                                                        "precision": accel.PRECISIONS[:1 + gpu]},
+                                      advanced=("weight_decay", "threads", "log_every", "precision", "compile"),
+                                      defaults=suggested.train)
 try:
     model_config = forms.build(MODELS[name].Config, raw_model)
     train_config = forms.build(TrainConfig, raw_train)

@@ -19,7 +19,7 @@ import streamlit as st
 import torch
 from threadpoolctl import threadpool_limits
 
-from aeviz import catalog, runs
+from aeviz import accel, catalog, runs
 from aeviz.data import Dataset, load_dataset
 from aeviz.devices import available
 from aeviz.errors import InputError
@@ -48,7 +48,7 @@ def job_manager() -> JobManager:
     threadpool_limits(1, user_api="blas")
     torch.set_num_threads(1)  # the pages' own torch work (codes, strips) leaves the other core to the trainer
     # One training slot per machine: on 2 cores two runs at once are each much slower than one after the other.
-    slots = int(os.environ.get("AEVIZ_SLOTS", "2" if "cuda" in available() else "1"))
+    slots = accel.training_slots(available())  # $AEVIZ_SLOTS, else 1 per 8 GiB of a GPU (at most 4), 1 on a CPU
     # Each job trains in a child process (aeviz.child): the steps then share no GIL with this server's page threads.
     return JobManager(slots=slots, in_child=True)
 
