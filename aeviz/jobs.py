@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from aeviz import runs
+from aeviz.errors import InputError
 from aeviz.evaluation import corrupt, encode_all, reconstruct_all
 from aeviz.projections import aligned_pca
 from aeviz.child import fit_in_child
@@ -194,8 +195,9 @@ class Job:
             for event in trainer(self.run, self.data, self.control, self.until):
                 self._handle(event)
         except Exception as exc:  # the job must never die silently: the page shows the message
+            text = str(exc) if isinstance(exc, InputError) else f"Training failed: {type(exc).__name__}: {exc}"
             with self.lock:
-                self.state, self.message = "failed", f"Training failed: {type(exc).__name__}: {exc}"
+                self.state, self.message = "failed", text
             with self.run.lock:
                 self.run.status, self.run.message = "failed", self.message
 

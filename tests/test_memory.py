@@ -2,6 +2,7 @@
 an out-of-memory mid-run fails the run cleanly, and the job manager forgets ended jobs."""
 
 import json
+import os
 import tracemalloc
 import zipfile
 
@@ -225,3 +226,33 @@ def test_the_job_manager_forgets_ended_jobs(tmp_path):
     assert len(manager._jobs) == KEEP_FINISHED
     assert manager.get(ids[0]) is None and manager.get(ids[-1]) is not None
     assert runs.load(tmp_path / ids[0]).epoch == 1  # what the app shows instead
+
+
+def test_threads_beyond_the_cores_are_capped():
+    before = torch.get_num_threads()
+    data = toy_images(n=40)
+    run = Run.create("ae", data.shape, "toy", train_config=TrainConfig(epochs=1, batch_size=32, threads=256),
+                     hidden=(4,), latent_dim=2)
+    try:
+        assert train(run, data).status == "finished"
+        assert torch.get_num_threads() <= (os.cpu_count() or 1)
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("in_child", [False, True])
+def test_a_job_over_the_budget_fails_in_one_line_and_the_manager_keeps_serving(monkeypatch, in_child):
+    manager = JobManager(slots=1, in_child=in_child)
+    data = toy_images(n=40)
+    big = Run.create("contractive", data.shape, "toy", train_config=TrainConfig(epochs=1, batch_size=32),
+                     hidden=(512,))
+    monkeypatch.setenv(memory.BUDGET_ENV, "1MB")
+    job = manager.submit(big, data, 1, "tab", None)
+    assert job.done.wait(120) and job.state == "failed"
+    assert "needs ~" in job.message and "memory budget of 1 MB" in job.message  # the refusal itself, one line
+    assert "\n" not in job.message and not job.message.startswith("Training failed")
+    monkeypatch.delenv(memory.BUDGET_ENV)
+    small = Run.create("ae", data.shape, "toy", train_config=TrainConfig(epochs=1, batch_size=32), hidden=(4,),
+                       latent_dim=2)
+    after = manager.submit(small, data, 1, "tab", None)
+    assert after.done.wait(120) and after.state == "finished"
