@@ -221,6 +221,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         for f in offered(cls.Config):
             bounds = f" choices {list(f.choices)}" if f.choices else (
                 f" [{f.min:g}, {f.max:g}]" if f.min is not None and f.max is not None else "")
+            bounds += f", at most {f.max_len}" if f.max_len else ""
             print(f"{'':14s}{f.name}={to_cli(f.default)}{bounds}  {f.help}")
     return 0
 

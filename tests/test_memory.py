@@ -256,3 +256,15 @@ def test_a_job_over_the_budget_fails_in_one_line_and_the_manager_keeps_serving(m
                        latent_dim=2)
     after = manager.submit(small, data, 1, "tab", None)
     assert after.done.wait(120) and after.state == "finished"
+
+
+def test_images_over_the_budget_are_refused_before_decoding(tmp_path, monkeypatch):
+    from PIL import Image
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(4):
+        Image.new("RGB", (256, 256), (i * 50, 0, 0)).save(folder / f"{i}.png")
+    monkeypatch.setenv(memory.BUDGET_ENV, "1MB")
+    with pytest.raises(InputError, match=r"imgs would decode to .*, over the memory budget of 1 MB"):
+        read_path(folder)
