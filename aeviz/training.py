@@ -157,6 +157,8 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
                     run.step += 1
             except memory.MEMORY_ERRORS as exc:  # the estimate is an estimate: end as failed, keep the last epoch
                 optimizer.zero_grad(set_to_none=True)
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()  # hand the failed batch's blocks back to other processes on the GPU
                 status, message = "failed", memory.out_of_memory_message(exc, epoch + 1, epoch)
                 break
             steer.after_step(time.perf_counter() - started)
