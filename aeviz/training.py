@@ -191,9 +191,9 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
             with run.lock:
                 _restore(model, last_good)
                 run.touch()
-            message = message or (f"Training stopped in epoch {epoch + 1}: the loss became NaN or infinite. The weights of the "
-                       f"last good epoch ({epoch}) were kept. Try a lower learning rate (now "
-                       f"{run.train_config.lr:g}).")
+            message = message or (f"Training stopped in epoch {epoch + 1}: the loss became NaN or infinite. The "
+                                  f"weights of the last good epoch ({epoch}) were kept. Try a lower learning rate "
+                                  f"(now {run.train_config.lr:g}).")
             break
         if status == "stopped":
             break

@@ -18,7 +18,8 @@ from aeviz.models.base import MAX_DEPTH, ACTIVATIONS, AEConfig, AutoEncoder, Out
 
 @dataclass(frozen=True)
 class StackedConfig(AEConfig):
-    hidden: tuple[int, ...] = param((512, 256, 128), "widths of the stacked hidden layers", min=1, max=8192, max_len=MAX_DEPTH)
+    hidden: tuple[int, ...] = param((512, 256, 128), "widths of the stacked hidden layers", min=1, max=8192,
+                                    max_len=MAX_DEPTH)
     pretrain_epochs: int = param(1, "epochs of greedy pre-training per layer before fine-tuning", min=0, max=1000)
 
 
