@@ -142,6 +142,15 @@ def test_a_model_over_the_memory_budget_is_refused_on_the_form(monkeypatch):
     assert at.button(key="train.start").disabled and state.job_manager().active_jobs() == []
 
 
+def test_continuing_over_the_memory_budget_is_refused_on_the_page(monkeypatch):
+    run = trained_run()
+    at = open_page(PAGE, {**SMALL, "state.runs": {run.id: run}, "state.current_run": run.id})
+    monkeypatch.setenv("AEVIZ_MEMORY_BUDGET", "10KB")
+    at.button(key="train.continue").click().run()
+    assert not at.exception and "memory budget of 10 KB" in texts(at.error)
+    assert state.job_manager().active_jobs() == [] and run.epoch == 2
+
+
 def test_the_conv_model_on_vector_data_says_why_and_starts_nothing():
     at = open_page(PAGE, {"state.data": ("moons", {"n": 200})})
     at.selectbox(key="train.model").set_value("conv").run()
