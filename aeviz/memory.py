@@ -4,8 +4,8 @@ it is allocated.
 The budget is a fraction of the memory available now (/proc/meminfo's MemAvailable, or the GPU's free memory),
 or `AEVIZ_MEMORY_BUDGET` (e.g. "2GB"; the CLI's `--memory-budget` sets it). A model is sized by building it on
 torch's meta device (shapes only, no storage) and running one meta forward pass whose saved tensors are counted.
-Training adds to the weights: their gradients, Adam's two moments and the trainer's two snapshots (the last good
-epoch and the best one), a copy of the data on the device, and the activations of one batch.
+Training adds to the weights: their gradients, Adam's two moments and the trainer's snapshots (the last good
+epoch, the best one and its replacement), a copy of the data on the device, and the activations of one batch.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ FRACTION = 0.5  # of the memory available now: the app, its pages and the data a
 FALLBACK_AVAILABLE = 4 * 1024**3  # where the OS does not say (no /proc/meminfo)
 FLOAT = 4  # bytes of a float32
 ADAM_STATE = 2  # Adam keeps two moments per parameter
-TRAINING_COPIES = 5  # gradients + Adam's 2 moments + the trainer's 2 snapshots (last good epoch, best epoch)
+# Gradients + Adam's 2 moments + the trainer's snapshots: the last good epoch's, the best so far and, for a moment at
+# an epoch's end, its replacement. Measured: a 40 M-parameter MLP peaked at 6.5x its weights over them while training.
+TRAINING_COPIES = 6
 BACKWARD_FACTOR = 2  # the backward pass holds a gradient the size of each saved activation
 MEMORY_ERRORS: tuple[type[BaseException], ...] = (MemoryError, torch.OutOfMemoryError)
 _UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3,
