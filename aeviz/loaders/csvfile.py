@@ -10,6 +10,7 @@ the peak stays near twice the final float32 array, and a file whose values would
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
 from typing import Iterator, TextIO
@@ -51,16 +52,17 @@ def _parse(fh: TextIO, name: str) -> tuple[list[np.ndarray], np.ndarray | None, 
     columns = [j for j in range(width) if j != named and not (maybe_last and j == width - 1)]
     if not columns and named is not None:
         raise InputError(f"{name} has only a label column; add numeric feature columns.")
-    titles = [header[j] if header else None for j in columns]
-    blocks, side, limit, done = [], [], memory.budget(), 0
+    side_col = named if named is not None else (width - 1 if maybe_last else None)
+    table = _Table(name, header, columns, side_col, memory.budget())
     block: list[list[str]] = []
     for row in chain([first], data):
         block.append(row)
         if len(block) * width >= BLOCK_CELLS:
-            done = _add_block(blocks, side, block, columns, named, maybe_last, titles, header, name, done, limit)
+            table.add(block)
             block = []
     if block:
-        _add_block(blocks, side, block, columns, named, maybe_last, titles, header, name, done, limit)
+        table.add(block)
+    blocks, side = table.blocks, table.side
     label_col = named
     if maybe_last:
         if any(not _is_number(c) for c in side):
@@ -71,7 +73,6 @@ def _parse(fh: TextIO, name: str) -> tuple[list[np.ndarray], np.ndarray | None, 
             for i, b in enumerate(blocks):
                 blocks[i] = np.column_stack([b, values[at:at + len(b)]])
                 at += len(b)
-            side = []
     notes = []
     y = None
     if label_col is not None:
@@ -84,18 +85,31 @@ def _parse(fh: TextIO, name: str) -> tuple[list[np.ndarray], np.ndarray | None, 
     return blocks, y, notes
 
 
-def _add_block(blocks: list, side: list, block: list[list[str]], columns: list[int], named: int | None,
-               maybe_last: bool, titles: list, header: list[str] | None, name: str, done: int, limit: int) -> int:
-    """Convert one block of rows (row `done` on) into float64, keeping the label cells aside; returns rows done."""
-    if named is not None or maybe_last:
-        j = named if named is not None else len(block[0]) - 1
-        side.extend(r[j].strip() for r in block)
-    blocks.append(_numbers([[r[j] for j in columns] for r in block], titles, header, name, done))
-    held = sum(b.nbytes for b in blocks)  # float64 now; float32 later, while these are released one by one
-    if held > limit:
-        raise InputError(f"{name} is too big to load: by row {done + len(block):,} its values take "
-                         f"{human_bytes(held)}, over {memory.budget_text()}; use fewer rows or columns.")
-    return done + len(block)
+@dataclass
+class _Table:
+    """The parsed part of a CSV: float64 blocks of the feature `columns`, and the cells of `side_col` (the label,
+    or a last column that may be one) as text."""
+
+    name: str
+    header: list[str] | None
+    columns: list[int]
+    side_col: int | None
+    limit: int  # bytes the blocks may take (the memory budget)
+    blocks: list[np.ndarray] = field(default_factory=list)
+    side: list[str] = field(default_factory=list)
+    done: int = 0  # data rows parsed
+
+    def add(self, rows: list[list[str]]) -> None:
+        if self.side_col is not None:
+            self.side.extend(r[self.side_col].strip() for r in rows)
+        titles = [self.header[j] if self.header else None for j in self.columns]
+        self.blocks.append(_numbers([[r[j] for j in self.columns] for r in rows], titles, self.header, self.name,
+                                    self.done))
+        self.done += len(rows)
+        held = sum(b.nbytes for b in self.blocks)  # float64 now; float32 later, while these are released in turn
+        if held > self.limit:
+            raise InputError(f"{self.name} is too big to load: by row {self.done:,} its values take "
+                             f"{human_bytes(held)}, over {memory.budget_text()}; use fewer rows or columns.")
 
 
 def _rows(fh: TextIO, name: str) -> Iterator[list[str]]:
