@@ -25,6 +25,7 @@ from aeviz import steering
 from aeviz.config import to_dict
 from aeviz.replay import Replay
 from aeviz.models import build
+from aeviz.errors import InputError
 from aeviz.runs import Run
 from aeviz.training import Control, EndEvent, Event, StepEvent, fit
 from aeviz.training_config import TrainConfig
@@ -191,8 +192,9 @@ def fit_in_child(run: Run, data: Any, control: Control, until: int) -> Iterator[
                     proc.join(timeout=5)
                     raise RuntimeError(f"the training process ended without a word (exit code {proc.exitcode}; "
                                        "out of memory?)") from None
-                if event is None:
-                    raise RuntimeError(extra)
+                if event is None:  # "InputError: ..." (a refusal, e.g. over the memory budget) stays one
+                    kind, _, text = extra.partition(": ")
+                    raise InputError(text) if kind == "InputError" else RuntimeError(extra)
                 if extra is not None:
                     _apply(run, extra)
                 yield event

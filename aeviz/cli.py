@@ -16,7 +16,7 @@ from typing import Any, NoReturn, Sequence
 
 from tqdm import tqdm
 
-from aeviz import bundle, noise, run_folders, runs
+from aeviz import bundle, memory, noise, run_folders, runs
 from aeviz.cli_export import add_export
 from aeviz.cli_runs import add_runs
 from aeviz.cli_workshop import cmd_app, cmd_pack
@@ -232,6 +232,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         for f in offered(cls.Config):
             bounds = f" choices {list(f.choices)}" if f.choices else (
                 f" [{f.min:g}, {f.max:g}]" if f.min is not None and f.max is not None else "")
+            bounds += f", at most {f.max_len}" if f.max_len else ""
             print(f"{'':14s}{f.name}={to_cli(f.default)}{bounds}  {f.help}")
     return 0
 
@@ -241,6 +242,11 @@ def to_cli(value: Any) -> str:
 
 
 TRAIN_DEFAULTS = TrainConfig()
+
+
+def _budget_flag(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--memory-budget", metavar="SIZE", help="the most memory a model, dataset or training run may "
+                     f"take, e.g. 2GB (default ${memory.BUDGET_ENV}, else half of the memory available)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -267,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="train the run in --out for --epochs more epochs")
     t.add_argument("--title", help="a short name for the run, shown in pickers and lists")
     t.add_argument("--note", help="one line: what to show with the run")
+    _budget_flag(t)
     t.set_defaults(fn=cmd_train)
     e = sub.add_parser("evaluate", help="print one JSON object of scores")
     e.add_argument("run_dir")
@@ -276,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("pack", help="train the workshop's set of runs (every variant, toy manifolds) into a folder")
     k.add_argument("out_dir", metavar="OUT_DIR", help="new folder, or one holding a pack to resume")
     k.add_argument("--quick", action="store_true", help="fewer epochs and less data: about a minute in all")
+    _budget_flag(k)
     k.set_defaults(fn=cmd_pack)
     add_export(sub)
     sub.add_parser("datasets", help="list datasets and their parameters").set_defaults(fn=cmd_datasets)
@@ -286,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "else ./runs); runs in it without an owner (a pack) are read-only to visitors")
     a.add_argument("--admin-token", metavar="TOKEN", help="who holds it (open any page with ?admin=TOKEN) may "
                    "change every run (default $AEVIZ_ADMIN_TOKEN, else a token kept in the cache folder)")
+    _budget_flag(a)
     a.set_defaults(fn=cmd_app)
     return parser
 
@@ -308,7 +317,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
+        if getattr(args, "memory_budget", None) is not None:  # the env var reaches the app's server and children
+            memory.parse_bytes(args.memory_budget, "--memory-budget")
+            os.environ[memory.BUDGET_ENV] = args.memory_budget
         return args.fn(args)
+    except memory.MEMORY_ERRORS:  # past the estimate (it is one): still one line, never a traceback
+        print(f"aeviz {args.command}: error: out of memory; lower --hidden or --batch-size, or use less data "
+              "(the estimate before training said it would fit).", file=sys.stderr)
+        return 2
     except InputError as exc:
         print(f"aeviz {args.command}: error: {exc}", file=sys.stderr)
         return 2

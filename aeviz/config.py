@@ -18,9 +18,11 @@ from aeviz.errors import InputError, bad_param
 
 
 def param(default: Any, help: str, *, min: float | None = None, max: float | None = None,
-          choices: tuple | None = None) -> Any:
-    """A dataclass field with its help text and bounds (tuples are stored as-is: they are immutable)."""
-    return field(default=default, metadata={"help": help, "min": min, "max": max, "choices": choices})
+          choices: tuple | None = None, max_len: int | None = None) -> Any:
+    """A dataclass field with its help text and bounds (tuples are stored as-is: they are immutable); `max_len`
+    bounds the length of a tuple (a model's depth)."""
+    return field(default=default, metadata={"help": help, "min": min, "max": max, "choices": choices,
+                                            "max_len": max_len})
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Field:
     min: float | None
     max: float | None
     choices: tuple | None
+    max_len: int | None = None  # the most items of an "ints" field
 
 
 def _kind(cls: type, f: dataclasses.Field) -> str:
@@ -55,7 +58,7 @@ def fields_of(cls: type) -> list[Field]:
     """The described fields of a config class, in declaration order."""
     return [
         Field(f.name, _kind(cls, f), f.default, f.metadata.get("help", ""), f.metadata.get("min"),
-              f.metadata.get("max"), f.metadata.get("choices"))
+              f.metadata.get("max"), f.metadata.get("choices"), f.metadata.get("max_len"))
         for f in dataclasses.fields(cls)
     ]
 
@@ -97,6 +100,9 @@ def validate(config: Any) -> None:
         if spec.kind == "ints":
             if not isinstance(value, tuple):
                 raise bad_param(owner, spec.name, "a tuple of ints, e.g. (512, 128)", value)
+            if spec.max_len is not None and len(value) > spec.max_len:
+                raise InputError(f"The {spec.name!r} parameter of {owner} must be at most {spec.max_len} widths "
+                                 f"(layers). Got {len(value)} widths instead.")
             for item in value:
                 _check_number(owner, spec, item)
         elif spec.kind == "bool":

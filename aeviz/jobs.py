@@ -4,7 +4,9 @@ The app must never call Streamlit from a worker thread, so a Job only records wh
 last step, the latent probe, the reconstruction strip) under its lock; pages read `job.view()` on a timer. At most
 `slots` jobs train at once (1 on a CPU: two runs sharing 2 cores are both slower than one after the other); the next
 queued job is taken from the owner (browser session) who has been waiting longest, so one tab cannot hog the
-machine. A run is saved to disk after every epoch, so a restart loses at most the epoch in progress.
+machine. A run is saved to disk after every epoch, so a restart loses at most the epoch in progress. Only the
+KEEP_FINISHED most recent ended jobs stay in memory (~15 MB each): a day-long workshop's server stays flat, and the
+app shows an older run from its folder.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from aeviz import runs
+from aeviz.errors import InputError
 from aeviz.evaluation import corrupt, encode_all, reconstruct_all
 from aeviz.projections import aligned_pca
 from aeviz.child import fit_in_child
@@ -28,6 +31,7 @@ PROBE_SIZE = 1000  # validation points drawn in the live latent plot
 STRIP_SIZE = 10  # validation images in the live reconstruction strip
 STRIP_EVERY_S = 1.0  # refresh the strip at most this often
 MAX_LOSS_POINTS = 5000  # keep the live loss curve light: thin it out beyond this
+KEEP_FINISHED = 8  # ended jobs kept for their last live view; older ones are forgotten: their runs are on disk
 
 
 def history_points(history: list[dict[str, Any]]) -> list[dict[str, float]]:
@@ -191,8 +195,9 @@ class Job:
             for event in trainer(self.run, self.data, self.control, self.until):
                 self._handle(event)
         except Exception as exc:  # the job must never die silently: the page shows the message
+            text = str(exc) if isinstance(exc, InputError) else f"Training failed: {type(exc).__name__}: {exc}"
             with self.lock:
-                self.state, self.message = "failed", f"Training failed: {type(exc).__name__}: {exc}"
+                self.state, self.message = "failed", text
             with self.run.lock:
                 self.run.status, self.run.message = "failed", self.message
 
@@ -228,6 +233,7 @@ class JobManager:
         self._queue: deque[Job] = deque()
         self._running: dict[str, Job] = {}
         self._served: dict[str, float] = {}  # owner -> when they last got a slot
+        self._ended: deque[str] = deque()  # ids of ended jobs still held, oldest first
         self._lock = threading.Lock()
 
     def submit(self, run: runs.Run, data: Any, until: int, owner: str, save_path: Path | None,
@@ -273,8 +279,21 @@ class JobManager:
         running = [j for j in self._running.values() if j.admin == admin]
         return len(running) < (1 if admin else self.slots)
 
+    def _release(self, job: Job) -> None:
+        """Note that `job` ended (call with `_lock` held) and forget all but the KEEP_FINISHED most recent."""
+        if job.run.id in self._ended:
+            self._ended.remove(job.run.id)
+        self._ended.append(job.run.id)
+        while len(self._ended) > KEEP_FINISHED:
+            old = self._jobs.get(self._ended.popleft())
+            if old is not None and not old.active:
+                del self._jobs[old.run.id]
+
     def _schedule(self) -> None:
         with self._lock:
+            for job in self._queue:
+                if job.state != "queued":  # stopped while it waited
+                    self._release(job)
             self._queue = deque(j for j in self._queue if j.state == "queued")
             while True:
                 job = next((j for j in self._ordered_queue() if self._free(j.admin)), None)
@@ -292,5 +311,6 @@ class JobManager:
         finally:
             with self._lock:
                 self._running.pop(job.run.id, None)
+                self._release(job)
             job.done.set()
             self._schedule()

@@ -10,6 +10,7 @@ kept and restored at the end; a non-finite loss stops training and restores the 
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -17,7 +18,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from aeviz import accel, devices, replay as replays
+from aeviz import accel, devices, memory, replay as replays
 from aeviz.errors import InputError
 from aeviz.evaluation import EVAL_CHUNK, eval_mode
 from aeviz.metrics import psnr_from_mse
@@ -99,11 +100,17 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
     check_trainable(data)
     device = devices.resolve(cfg.device)
     accel.check(cfg.precision, device)
-    threads = cfg.threads if device.type == "cpu" and cfg.threads > 0 else 0
+    # More threads than cores only adds per-thread buffers (256 of them end in allocator failures).
+    threads = min(cfg.threads, os.cpu_count() or 1) if device.type == "cpu" and cfg.threads > 0 else 0
     until = cfg.epochs if until is None else until
-    model = run.model.to(device)
-    x_train = _to_device(data.x[data.train_idx], device)
-    x_val = _to_device(data.x[data.val_idx], device)
+    memory.check_training(type(run.model), run.model.config, run.input_shape, len(data.train_idx) + len(data.val_idx),
+                          cfg.batch_size, device, weights_allocated=device.type == "cpu")
+    try:
+        model = run.model.to(device)
+        x_train = _to_device(data.x[data.train_idx], device)
+        x_val = _to_device(data.x[data.val_idx], device)
+    except memory.MEMORY_ERRORS as exc:
+        raise InputError(memory.out_of_memory_message(exc, run.epoch + 1, run.epoch)) from None
     # Fused Adam (CPU and CUDA) updates every parameter in one op: ~1.3x the steps/s of the per-tensor loop on a
     # CPU, and far fewer hand-overs of the GIL when the trainer shares a process with the app's page threads.
     fused = True if device.type in ("cpu", "cuda") else None
@@ -145,13 +152,20 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
                 torch.set_num_threads(threads)
             xb = x_train[order[step * bs:(step + 1) * bs]]
             started = time.perf_counter()
-            with run.lock:
-                with accel.autocast(cfg.precision, device):
-                    out = forward(xb)
+            try:
+                with run.lock:
+                    with accel.autocast(cfg.precision, device):
+                        out = forward(xb)
+                    optimizer.zero_grad(set_to_none=True)
+                    out.losses["loss"].backward()
+                    optimizer.step()
+                    run.step += 1
+            except memory.MEMORY_ERRORS as exc:  # the estimate is an estimate: end as failed, keep the last epoch
                 optimizer.zero_grad(set_to_none=True)
-                out.losses["loss"].backward()
-                optimizer.step()
-                run.step += 1
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()  # hand the failed batch's blocks back to other processes on the GPU
+                status, message = "failed", memory.out_of_memory_message(exc, epoch + 1, epoch)
+                break
             steer.after_step(time.perf_counter() - started)
             for k, v in out.losses.items():
                 d = v.detach()
@@ -165,7 +179,7 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
                      or (steer.speed < 1 and time.perf_counter() - last_event >= SLOW_EVENT_S))
             if fresh or (step + 1) % cfg.log_every == 0 or step + 1 == steps:
                 if not bool(finite):
-                    status = "failed"
+                    status, message = "failed", ""  # the message is written below, after the restore
                     break
                 elapsed += time.perf_counter() - window_start
                 seen += window_seen
@@ -182,9 +196,9 @@ def fit(run: Run, data, control: Control | None = None, until: int | None = None
             with run.lock:
                 _restore(model, last_good)
                 run.touch()
-            message = (f"Training stopped in epoch {epoch + 1}: the loss became NaN or infinite. The weights of the "
-                       f"last good epoch ({epoch}) were kept. Try a lower learning rate (now "
-                       f"{run.train_config.lr:g}).")
+            message = message or (f"Training stopped in epoch {epoch + 1}: the loss became NaN or infinite. The "
+                                  f"weights of the last good epoch ({epoch}) were kept. Try a lower learning rate "
+                                  f"(now {run.train_config.lr:g}).")
             break
         if status == "stopped":
             break

@@ -6,9 +6,9 @@ Thin by design: the widgets come from the config classes (`aeviz.ui.forms`), the
 
 import streamlit as st
 
-from aeviz import accel
+from aeviz import accel, memory
 from aeviz.config import to_dict
-from aeviz.devices import available
+from aeviz.devices import available, resolve
 from aeviz.errors import InputError
 from aeviz.models import MODELS
 from aeviz.defaults import suggested as suggested_settings
@@ -77,6 +77,9 @@ with st.container(key="train.settings"), st.expander("Settings: the model and it
 try:
     model_config = forms.build(MODELS[name].Config, raw_model)
     train_config = forms.build(TrainConfig, raw_train)
+    # Refused here, before a weight or a batch is allocated: the Start button stays off and says why.
+    memory.check_training(MODELS[name], model_config, data.shape, len(data.x), train_config.batch_size,
+                          resolve(train_config.device))
     problem = None
 except InputError as exc:
     problem = str(exc)

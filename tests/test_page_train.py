@@ -135,12 +135,30 @@ def test_an_invalid_value_shows_an_error_and_starts_nothing():
     assert level().max == 1.0 and level().value == 1.0, "the level is clipped to the new noise's range"
 
 
+def test_a_model_over_the_memory_budget_is_refused_on_the_form(monkeypatch):
+    monkeypatch.setenv("AEVIZ_MEMORY_BUDGET", "200MB")
+    at = open_page(PAGE, SMALL)
+    at.text_input(key="train.ae.hidden").set_value("8192,8192").run()
+    assert not at.exception and len(at.error) == 1
+    assert "weights and Adam state" in at.error[0].value and "memory budget of 200 MB" in at.error[0].value
+    assert at.button(key="train.start").disabled and state.job_manager().active_jobs() == []
+
+
+def test_continuing_over_the_memory_budget_is_refused_on_the_page(monkeypatch):
+    run = trained_run()
+    at = open_page(PAGE, {**SMALL, "state.runs": {run.id: run}, "state.current_run": run.id})
+    monkeypatch.setenv("AEVIZ_MEMORY_BUDGET", "10KB")
+    at.button(key="train.continue").click().run()
+    assert not at.exception and "memory budget of 10 KB" in texts(at.error)
+    assert state.job_manager().active_jobs() == [] and run.epoch == 2
+
+
 def test_the_conv_model_on_vector_data_says_why_and_starts_nothing():
     at = open_page(PAGE, {"state.data": ("moons", {"n": 200})})
     at.selectbox(key="train.model").set_value("conv").run()
-    at.button(key="train.start").click().run()
-    assert not at.exception
+    assert not at.exception  # said on the form (the memory check sizes the model), so Start stays off
     assert "The conv model needs images (C, H, W); this data has shape (2,)" in texts(at.error)
+    assert at.button(key="train.start").disabled
     assert "state.current_run" not in at.session_state and state.job_manager().active_jobs() == []
     assert not any(state.runs_dir().glob("*"))
 

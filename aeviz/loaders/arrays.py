@@ -14,36 +14,78 @@ from aeviz.errors import InputError
 
 MAX_CLASSES = 1000  # more distinct labels than this is a regression target or an id column, not classes
 MIN_SQUARE_SIDE = 8  # (N, D) with D = s*s and s >= 8 (D >= 64) is read as (1, s, s) images
+BLOCK_VALUES = 1 << 18  # values scaled at a time: the float64 working copy is one block, never the whole array
 
 
-def to_float01(x: np.ndarray, name: str) -> tuple[np.ndarray, list[str]]:
-    """Scale by dtype: bool 0/1, uint8 /255, uint16 /65535, other ints and out-of-range floats min-max."""
-    kind = x.dtype.kind
-    if kind == "b":
-        return x.astype(np.float32), []
-    if kind not in "uif":
-        raise InputError(f"{name} holds {_describe(x.dtype)}, not numbers; save a numeric array (float or int).")
-    if x.size == 0:
-        raise InputError(f"{name} has no values (shape {x.shape}); it needs at least one row with one value.")
-    if x.dtype == np.uint8:
-        return np.multiply(x, np.float32(1 / 255), dtype=np.float32), []
-    if x.dtype == np.uint16:
-        return np.multiply(x, np.float32(1 / 65535), dtype=np.float32), []
-    if kind == "f":
-        finite = np.isfinite(x)
-        if not finite.all():
-            bad = x.size - int(finite.sum())
-            row = int(np.argmin(finite.reshape(len(x), -1).all(axis=1)))
-            raise InputError(f"{name} contains {bad} NaN or infinite values (first in row {row}); remove or fill them.")
-    lo, hi = float(x.min()), float(x.max())
-    if lo >= 0.0 and hi <= 1.0:  # already in range (floats, or 0/1 integers): keep the values as they are
-        return np.asarray(x, dtype=np.float32), []
+def to_float01(x: np.ndarray | list[np.ndarray], name: str) -> tuple[np.ndarray, list[str]]:
+    """Scale by dtype: bool 0/1, uint8 /255, uint16 /65535, other ints and out-of-range floats min-max (in float64,
+    halved first so even +-1e308 keep their range). `x` may be a list of row blocks (a streamed CSV): each is
+    converted and dropped from the list in turn, so the peak stays near twice the float32 result."""
+    blocks = x if isinstance(x, list) else [x]
+    kind, dtype = blocks[0].dtype.kind, blocks[0].dtype
+    if kind not in "buif":
+        raise InputError(f"{name} holds {_describe(dtype)}, not numbers; save a numeric array (float or int).")
+    if sum(b.size for b in blocks) == 0:
+        shape = (sum(len(b) for b in blocks), *blocks[0].shape[1:])
+        raise InputError(f"{name} has no values (shape {shape}); it needs at least one row with one value.")
+    notes: list[str] = []
+    if kind == "b" or dtype in (np.uint8, np.uint16):
+        lo, hi = 0.0, 1.0
+        scale = {"b": 1.0, "u1": 1 / 255, "u2": 1 / 65535}[dtype.str[1:] if kind != "b" else "b"]
+    else:
+        lo, hi = _value_range(blocks, name)
+        scale = None
+        if hi == lo and not (0.0 <= lo <= 1.0):
+            notes.append(f"every value is {lo:g}; set them all to 0")
+        elif not (lo >= 0.0 and hi <= 1.0):  # already in range (floats, or 0/1 integers): keep the values as they are
+            notes.append(f"values min-max scaled from [{lo:g}, {hi:g}] to [0, 1]")
+
+    def convert(block: np.ndarray) -> np.ndarray:
+        if scale is not None:
+            return np.multiply(block, np.float32(scale), dtype=np.float32)
+        return _min_max(block, lo, hi) if notes else np.asarray(block, dtype=np.float32)
+
+    if isinstance(x, list):
+        done = []
+        while x:
+            done.append(convert(x.pop(0)))  # the caller's block is released as its float32 copy is made
+        return (done[0] if len(done) == 1 else np.concatenate(done)), notes
+    if x.ndim < 2 or (scale is None and not notes):  # floats already in [0, 1]: no copy for float32
+        return convert(x), notes
+    out = np.empty(x.shape, np.float32)
+    rows = max(1, BLOCK_VALUES // max(1, x[0].size))
+    for a in range(0, len(x), rows):
+        out[a:a + rows] = convert(x[a:a + rows])
+    return out, notes
+
+
+def _value_range(blocks: list[np.ndarray], name: str) -> tuple[float, float]:
+    row0 = 0
+    for b in blocks:
+        if b.dtype.kind == "f":
+            finite = np.isfinite(b)
+            if not finite.all():
+                bad = b.size - int(finite.sum())
+                row = row0 + int(np.argmin(finite.reshape(len(b), -1).all(axis=1)))
+                raise InputError(f"{name} contains {bad} NaN or infinite values (first in row {row}); "
+                                 "remove or fill them.")
+        row0 += len(b)
+    live = [b for b in blocks if b.size]
+    return float(min(b.min() for b in live)), float(max(b.max() for b in live))
+
+
+def _min_max(block: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """(x - lo) / (hi - lo) in float64 on halves: hi - lo overflows for +-1e308, hi / 2 - lo / 2 never does.
+    A constant block (hi == lo) becomes zeros."""
     if hi == lo:
-        return np.zeros(x.shape, np.float32), [f"every value is {lo:g}; set them all to 0"]
-    # float64 arithmetic: int64 or huge floats would lose the range in float32 before the division
-    out = ((x.astype(np.float64) - lo) / (hi - lo)).astype(np.float32)
+        return np.zeros(block.shape, np.float32)
+    work = block.astype(np.float64)  # int64 or huge floats would lose the range in float32 before the division
+    work *= 0.5
+    work -= lo * 0.5
+    work /= hi * 0.5 - lo * 0.5
+    out = work.astype(np.float32)
     np.clip(out, 0.0, 1.0, out=out)
-    return out, [f"values min-max scaled from [{lo:g}, {hi:g}] to [0, 1]"]
+    return out
 
 
 def to_layout(x: np.ndarray, name: str) -> tuple[np.ndarray, tuple[int, ...], list[str]]:

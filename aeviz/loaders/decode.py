@@ -13,6 +13,7 @@ from collections import Counter
 import numpy as np
 from PIL import Image
 
+from aeviz import memory
 from aeviz.errors import InputError
 from aeviz.loaders import images as limits  # limits and formats live beside the readers; read at call time
 from aeviz.loaders import human_bytes, one_line
@@ -37,10 +38,13 @@ def decode_images(
     notes: list[str] = []
     # staging is N*H*W*3 bytes and the result N*C*H*W*4: refuse before allocating either
     decoded_bytes += len(opened) * h * w * (3 + 3 * 4)
-    if decoded_bytes > limits.MAX_TOTAL_BYTES:
+    budget = memory.budget()
+    if decoded_bytes > min(limits.MAX_TOTAL_BYTES, budget):
+        over = (memory.budget_text() if budget < limits.MAX_TOTAL_BYTES
+                else f"the limit of {human_bytes(limits.MAX_TOTAL_BYTES)}")
         raise InputError(
-            f"{name} would decode to {human_bytes(decoded_bytes)}, over the limit of "
-            f"{human_bytes(limits.MAX_TOTAL_BYTES)}; use fewer or smaller images (or a smaller size)."
+            f"{name} would decode to {human_bytes(decoded_bytes)}, over {over}; use fewer or smaller images "
+            "(or a smaller size)."
         )
     staging = np.empty((len(opened), h, w, 3), dtype=np.uint8)
     resized = 0

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from aeviz import memory
 from aeviz.errors import InputError, bad_param
 from aeviz.loaders import human_bytes, images, one_line
 from aeviz.loaders.arrays import encode_labels, to_float01, to_layout
@@ -106,26 +107,34 @@ def _read_npy(path: Path, name: str) -> tuple[np.ndarray, None, list[str]]:
             raise InputError(f"{name} {PICKLE_MESSAGE}.")
         if head != b"\x93NUMPY":
             raise InputError(f"{name} is not a .npy file (bad header); save it with np.save.")
-        try:
-            fmt = np.lib.format
-            read_header = fmt.read_array_header_1_0 if fmt.read_magic(fh) == (1, 0) else fmt.read_array_header_2_0
-            shape, _, dtype = read_header(fh)  # a Python literal parsed with ast.literal_eval: never executed
-        except Exception as exc:  # ValueError, SyntaxError from a mangled header
-            raise InputError(f"{name} is not a .npy file (bad header: {one_line(exc, 80)}); save it with np.save.") \
-                from None
-        if dtype.hasobject:
-            raise InputError(f"{name} {PICKLE_MESSAGE}.")
+        shape, dtype = _header(fh, name)
         needed = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         start = fh.tell()
         if fh.seek(0, io.SEEK_END) - start < needed:  # a truncated file: refuse before np.load allocates
             raise InputError(f"{name} is truncated: its header declares {shape} {dtype} but the data is shorter.")
+    memory.check_array(name, shape, dtype.itemsize)
     return _np_load(path, name), None, []
+
+
+def _header(fh, name: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype from a .npy header, without reading the data."""
+    try:
+        fmt = np.lib.format
+        read_header = fmt.read_array_header_1_0 if fmt.read_magic(fh) == (1, 0) else fmt.read_array_header_2_0
+        shape, _, dtype = read_header(fh)  # a Python literal parsed with ast.literal_eval: never executed
+    except Exception as exc:  # ValueError, SyntaxError from a mangled header
+        raise InputError(f"{name} is not a .npy file (bad header: {one_line(exc, 80)}); save it with np.save.") \
+            from None
+    if dtype.hasobject:
+        raise InputError(f"{name} {PICKLE_MESSAGE}.")
+    return shape, dtype
 
 
 def _read_npz(path: Path, name: str) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
     try:
         with zipfile.ZipFile(path) as zf:
             images.check_zip_sizes(zf.infolist(), name, max_ratio=MAX_NPZ_RATIO)
+            _check_npz_members(zf, name)
     except zipfile.BadZipFile:
         raise InputError(f"{name} is not a valid .npz file (not a zip archive); save it with np.savez.") from None
     with _np_load(path, name) as npz:
@@ -141,6 +150,31 @@ def _read_npz(path: Path, name: str) -> tuple[np.ndarray, np.ndarray | None, lis
         x = _npz_array(npz, xkey, name)
         y = _npz_array(npz, "y", name) if "y" in keys and xkey != "y" else None
     return x, y, notes
+
+
+def _check_npz_members(zf: zipfile.ZipFile, name: str) -> None:
+    """Every array's declared shape and dtype, read from its header before a byte of its data is inflated: the
+    data must be what the member's size says, at most MAX_FILE_BYTES, and fit in memory as float32 too."""
+    for info in zf.infolist():
+        if not info.filename.endswith(".npy"):
+            continue
+        where = f"{name} (array {info.filename[:-4]!r})"
+        try:
+            with zf.open(info) as fh:
+                shape, dtype = _header(fh, where)
+                header_bytes = fh.tell()
+        except InputError:
+            raise
+        except Exception as exc:  # BadZipFile, zlib.error, EOFError from a damaged member
+            raise InputError(f"{where} is damaged ({one_line(exc, 100)}); save it again.") from None
+        declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if declared > MAX_FILE_BYTES:
+            raise InputError(f"{where} declares {human_bytes(declared)} of data, over the "
+                             f"{human_bytes(MAX_FILE_BYTES)} limit for one array; use a smaller file.")
+        if declared + header_bytes != info.file_size:
+            raise InputError(f"{where} declares {shape} {dtype} but holds {human_bytes(info.file_size)}: the "
+                             "file is damaged; save it again.")
+        memory.check_array(where, shape, dtype.itemsize)
 
 
 def _np_load(path: Path, name: str):

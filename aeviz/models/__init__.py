@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aeviz import memory
 from aeviz.config import build_config
 from aeviz.errors import InputError
 from aeviz.models.base import AEConfig, AutoEncoder, Output
@@ -42,8 +43,11 @@ def make_config(name: str, **params: Any) -> AEConfig:
 
 
 def build(name: str, input_shape: tuple[int, ...], **params: Any) -> AutoEncoder:
-    """A fresh model by registry name: build('vae', (1, 28, 28), beta=4.0)."""
-    return model_class(name)(make_config(name, **params), input_shape)
+    """A fresh model by registry name: build('vae', (1, 28, 28), beta=4.0). One whose weights and Adam state would
+    not fit in the memory budget is refused before a weight is allocated (`aeviz.memory`)."""
+    cls, config = model_class(name), make_config(name, **params)
+    memory.check_model(cls, config, tuple(input_shape))
+    return cls(config, input_shape)
 
 
 __all__ = ["MODELS", "AEConfig", "AutoEncoder", "Output", "build", "make_config", "model_class"]

@@ -26,6 +26,8 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "elu": nn.ELU,
 }
 
+MAX_DEPTH = 16  # hidden layers per side: deeper MLPs do not train here anyway, and each may be 8192 wide
+
 
 @dataclass(frozen=True)
 class AEConfig:
@@ -33,7 +35,8 @@ class AEConfig:
 
     latent_dim: int = param(32, "size of the code z: smaller forces more compression", min=1, max=1024)
     hidden: tuple[int, ...] = param((512, 128), "widths of the encoder's hidden layers (the decoder mirrors them)",
-                                    min=1, max=8192)
+                                    min=1, max=8192,
+                                    max_len=MAX_DEPTH)
     activation: str = param("relu", "non-linearity between layers", choices=tuple(ACTIVATIONS))
     loss: str = param("mse", "reconstruction loss: mse (squared error) or bce (binary cross-entropy)",
                       choices=("mse", "bce"))

@@ -13,13 +13,13 @@ import torch
 from torch import nn
 
 from aeviz.config import param
-from aeviz.models.base import AEConfig, AutoEncoder, Output, recon_loss
+from aeviz.models.base import MAX_DEPTH, AEConfig, AutoEncoder, Output, recon_loss
 
 
 @dataclass(frozen=True)
 class ContractiveConfig(AEConfig):
     hidden: tuple[int, ...] = param((256,), "widths of the encoder's hidden layers (the Jacobian costs ~width x "
-                                    "latent per sample)", min=1, max=8192)
+                                    "latent per sample)", min=1, max=8192, max_len=MAX_DEPTH)
     weight: float = param(0.01, "strength of the contractive penalty ||dz/dx||^2", min=0.0, max=1000.0)
 
 

@@ -15,14 +15,17 @@ from torch import nn
 
 from aeviz.config import param
 from aeviz.errors import InputError
-from aeviz.models.base import ACTIVATIONS, AEConfig, AutoEncoder, mlp
+from aeviz.models.base import ACTIVATIONS, MAX_DEPTH, AEConfig, AutoEncoder, mlp
+
+MAX_STAGES = 8  # stride-2 stages: 8 halve a 256-pixel side to 1
 
 
 @dataclass(frozen=True)
 class ConvConfig(AEConfig):
-    channels: tuple[int, ...] = param((32, 64), "channels of each stride-2 convolution stage", min=1, max=1024)
+    channels: tuple[int, ...] = param((32, 64), "channels of each stride-2 convolution stage", min=1, max=1024,
+                                      max_len=MAX_STAGES)
     hidden: tuple[int, ...] = param((), "widths of dense layers between the convolutions and the code", min=1,
-                                    max=8192)
+                                    max=8192, max_len=MAX_DEPTH)
 
 
 class ConvAE(AutoEncoder):

@@ -12,14 +12,14 @@ from typing import ClassVar
 from torch import nn
 
 from aeviz.config import param
-from aeviz.models.base import AEConfig, AutoEncoder
+from aeviz.models.base import MAX_DEPTH, AEConfig, AutoEncoder
 
 
 @dataclass(frozen=True)
 class LinearConfig(AEConfig):
     unused: ClassVar[tuple[str, ...]] = ("activation",)  # no non-linearity anywhere: forms do not offer one
     hidden: tuple[int, ...] = param((), "widths of extra linear layers (they add nothing a single layer can't do)",
-                                    min=1, max=8192)
+                                    min=1, max=8192, max_len=MAX_DEPTH)
 
 
 def _linear_stack(widths: list[int]) -> nn.Sequential:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from aeviz.config import param
-from aeviz.models.base import AEConfig, AutoEncoder, Output, mlp, recon_loss
+from aeviz.models.base import MAX_DEPTH, AEConfig, AutoEncoder, Output, mlp, recon_loss
 
 RELU_START = 0.5  # every ReLU code unit starts switched on, so the L1 pull cannot kill one before it learns anything
 
@@ -24,7 +24,7 @@ RELU_START = 0.5  # every ReLU code unit starts switched on, so the L1 pull cann
 class SparseConfig(AEConfig):
     latent_dim: int = param(64, "size of the code z (sparse codes can be wider than the data needs)", min=1, max=1024)
     hidden: tuple[int, ...] = param((), "widths of hidden layers around the code (none: Ng's one-layer sparse AE, "
-                                    "which learns fastest)", min=1, max=8192)
+                                    "which learns fastest)", min=1, max=8192, max_len=MAX_DEPTH)
     loss: str = param("bce", "reconstruction loss: bce (its gradient does not vanish on black pixels) or mse",
                       choices=("mse", "bce"))
     penalty: str = param("l1", "l1: |z| on each code; kl: KL(rho || mean activation) per unit", choices=("l1", "kl"))

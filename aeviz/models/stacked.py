@@ -13,12 +13,13 @@ import torch
 from torch import nn
 
 from aeviz.config import param
-from aeviz.models.base import ACTIVATIONS, AEConfig, AutoEncoder, Output, recon_loss
+from aeviz.models.base import MAX_DEPTH, ACTIVATIONS, AEConfig, AutoEncoder, Output, recon_loss
 
 
 @dataclass(frozen=True)
 class StackedConfig(AEConfig):
-    hidden: tuple[int, ...] = param((512, 256, 128), "widths of the stacked hidden layers", min=1, max=8192)
+    hidden: tuple[int, ...] = param((512, 256, 128), "widths of the stacked hidden layers", min=1, max=8192,
+                                    max_len=MAX_DEPTH)
     pretrain_epochs: int = param(1, "epochs of greedy pre-training per layer before fine-tuning", min=0, max=1000)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from aeviz import metrics, plots
+from aeviz import devices, memory, metrics, plots
 from aeviz.data import Dataset
 from aeviz.errors import InputError
 from aeviz.evaluation import corrupt, encode_all, reconstruct_all
@@ -154,6 +154,14 @@ def _continue(run: Run, data: Dataset | None, more_col: Any, go_col: Any) -> Non
     if go_col.button(label, icon=":material/fast_forward:", key="train.continue", disabled=data is None,
                      width="stretch", help=None if mine else "this run is read-only for you: the copy is yours, "
                      "saved beside your other runs, and the original stays as it is"):
+        cfg = run.train_config
+        try:  # the memory check of `fit`, here, so a refusal is said on the page and no job is queued
+            device = devices.resolve(cfg.device)
+            memory.check_training(type(run.model), run.model.config, run.input_shape, len(data.x), cfg.batch_size,
+                                  device, weights_allocated=device.type == "cpu")
+        except InputError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
         if not mine:
             run = state.copy_run(run)
         continue_run(run, data, int(more))
