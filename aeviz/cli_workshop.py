@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from aeviz import bundle, catalog, pack
+from aeviz import bundle, catalog, embedding, pack
 from aeviz.errors import InputError
 
 
@@ -62,10 +63,24 @@ def cmd_app(args: argparse.Namespace) -> int:
         port = args.streamlit_args[args.streamlit_args.index("--server.port") + 1]
     print(f"aeviz: runs in {runs_dir}; admin link (keep it to yourself): "
           f"http://localhost:{port or 8501}/?admin={token}", file=sys.stderr)
+    # UMAP's compile starts now, not at the first page: by a visitor's first UMAP it is cached (or well on its way).
+    warm = embedding.start_warm_up_process()
     # Streamlit reads .streamlit/config.toml from its working folder: start it beside app.py.
-    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_ADMIN_TOKEN": token}
-    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args],
-                           cwd=app.parent, env=env)
+    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_ADMIN_TOKEN": token,
+           **({"AEVIZ_WARM_UP": "0"} if warm is not None else {})}
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), *args.streamlit_args],
+                              cwd=app.parent, env=env)
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.terminate())  # a service manager's stop: pass it on
+    try:
+        while True:
+            try:
+                return server.wait()
+            except KeyboardInterrupt:  # Ctrl+C reached the server too (same terminal): wait for it to shut down
+                continue
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if warm is not None and warm.poll() is None:
+            warm.kill()
 
 
 def admin_token(given: str | None) -> str:

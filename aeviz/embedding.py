@@ -167,19 +167,31 @@ def warm_up_in_background() -> Task:
     server warming up that way drew its first page only after 23.5 s (measured; 4.3 s without)."""
     with _warm_lock:
         if not _warming:
-            # AEVIZ_WARM_UP=0 (the tests): servers that measure training speed must not compile meanwhile
-            off = os.environ.get("AEVIZ_WARM_UP", "1") == "0"
-            _warming.append(Task(lambda report: None if off else _warm_up_in_child(report), "UMAP warm-up"))
+            # AEVIZ_WARM_UP=0: the tests (servers that measure training speed must not compile meanwhile), and a
+            # server started by `aeviz app`, which started the warm-up itself before the server
+            _warming.append(Task(_warm_up_in_child, "UMAP warm-up"))
     return _warming[0]
+
+
+def start_warm_up_process():
+    """The warm-up compile in a separate low-priority process (a `subprocess.Popen`); None when $AEVIZ_WARM_UP is 0.
+    `aeviz app` starts it before the server, so the compile has a head start on the first visitor's click."""
+    import subprocess
+    import sys
+
+    if os.environ.get("AEVIZ_WARM_UP", "1") == "0":
+        return None
+    nice = (lambda: os.nice(10)) if hasattr(os, "nice") else None  # noqa: E731 - the page's work comes first
+    return subprocess.Popen([sys.executable, "-c", "from aeviz.embedding import warm_up; warm_up()"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=nice)
 
 
 def _warm_up_in_child(report: Report) -> None:
     import subprocess
-    import sys
 
-    nice = (lambda: os.nice(10)) if hasattr(os, "nice") else None  # noqa: E731 - the page's work comes first
-    proc = subprocess.Popen([sys.executable, "-c", "from aeviz.embedding import warm_up; warm_up()"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=nice)
+    proc = start_warm_up_process()
+    if proc is None:
+        return
     try:
         while proc.poll() is None:
             report("compiling UMAP into the cache folder", None)  # raises when the task is cancelled

@@ -167,11 +167,15 @@ def test_app_passes_streamlit_options_and_starts_beside_app_py(monkeypatch, tmp_
     import aeviz.cli_workshop as cli_module
     calls = {}
 
-    def fake_call(cmd, cwd, env):
-        calls.update(cmd=cmd, cwd=cwd, env=env)
-        return 0
+    class FakeServer:
+        def __init__(self, cmd, cwd, env):
+            calls.update(cmd=cmd, cwd=cwd, env=env)
 
-    monkeypatch.setattr(cli_module.subprocess, "call", fake_call)
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(cli_module.subprocess, "Popen", FakeServer)
+    monkeypatch.setattr(cli_module.embedding, "start_warm_up_process", lambda: None)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AEVIZ_RUNS", raising=False)
     assert main(["app", "--server.port", "8502"]) == 0
@@ -184,6 +188,41 @@ def test_app_passes_streamlit_options_and_starts_beside_app_py(monkeypatch, tmp_
     assert calls["env"]["AEVIZ_RUNS"] == str(tmp_path / "pack") and calls["env"]["AEVIZ_ADMIN_TOKEN"] == "teacher-123"
     assert main(["app"]) == 0 and calls["env"]["AEVIZ_ADMIN_TOKEN"] == token
     assert main(["app", "--admin-token", "a b"]) == 2, "a token that cannot travel in a link is refused"
+
+
+def test_app_starts_umaps_compile_before_the_server_and_stops_it_after(monkeypatch, tmp_path):
+    """The warm-up compile gets a head start (the server is told not to start a second one), and whatever is left
+    of it is stopped when the server ends; a SIGTERM to `aeviz app` reaches the server."""
+    import signal
+
+    import aeviz.cli_workshop as cli_module
+    events = []
+
+    class FakeWarmUp:
+        def poll(self):
+            return None
+
+        def kill(self):
+            events.append("warm-up stopped")
+
+    class FakeServer:
+        def __init__(self, cmd, cwd, env):
+            events.append(("server", env.get("AEVIZ_WARM_UP")))
+
+        def wait(self):
+            signal.getsignal(signal.SIGTERM)(signal.SIGTERM, None)  # a stop from outside, while it serves
+            return 0
+
+        def terminate(self):
+            events.append("server terminated")
+
+    monkeypatch.setattr(cli_module.embedding, "start_warm_up_process", lambda: events.append("warm-up") or FakeWarmUp())
+    monkeypatch.setattr(cli_module.subprocess, "Popen", FakeServer)
+    monkeypatch.chdir(tmp_path)
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["app"]) == 0
+    assert events == ["warm-up", ("server", "0"), "server terminated", "warm-up stopped"]
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_unknown_options_outside_app_are_refused(capsys):
