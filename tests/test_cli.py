@@ -14,8 +14,9 @@ from aeviz.models import MODELS
 
 
 def cli(capsys, *argv):
+    """Run `aeviz *argv` in-process (paths may be Path objects): (exit code, stdout, stderr)."""
     try:
-        code = main(list(argv))
+        code = main([str(a) for a in argv])
     except SystemExit as exc:  # argparse's own exits
         code = exc.code
     out, err = capsys.readouterr()

@@ -7,22 +7,15 @@ import pytest
 
 from aeviz import catalog, pack, runs
 from aeviz.analysis.importance import linear_vs_pca
-from aeviz.cli import main
 from aeviz.data import load_dataset
 from aeviz.errors import InputError
 from aeviz.evaluation import encode_all, evaluate
 from aeviz.models import MODELS
+from tests.test_cli import cli
 
 SUBSET = ["linear-32", "sparse-64", "moons-2d"]  # the quickest MNIST runs and a toy one: seconds, not a minute
 
 
-def cli(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -24,24 +24,17 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from aeviz import archive, catalog, runs
-from aeviz.cli import main
 from aeviz.data import load_dataset
 from aeviz.data_ref import uploads_dir
 from aeviz.errors import InputError
 from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
+from tests.test_cli import cli
 
 DEAD_PID = 4_194_304 + 4321  # above Linux's largest pid: no such process
 
 
-def cli(capsys, *argv):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
