@@ -269,6 +269,24 @@ class JobManager:
         for job in self.active_jobs(owner):
             job.stop("after its browser tab was closed")
 
+    def forget_ended(self) -> None:
+        """Drop every ended job's live view (nobody is looking; the runs are on disk)."""
+        with self._lock:
+            for run_id in self._ended:
+                job = self._jobs.get(run_id)
+                if job is not None and not job.active:
+                    del self._jobs[run_id]
+            self._ended.clear()
+
+    def shutdown(self, wait_s: float = 30.0) -> list[str]:
+        """The server is going down (Ctrl+C, a service stop): stop every job between two steps and wait, up to
+        `wait_s` in all, for each to save where it got to. Returns the ids of runs that did not end in time."""
+        jobs = self.active_jobs()
+        for job in jobs:
+            job.stop("when the server was shut down")
+        deadline = time.monotonic() + wait_s
+        return [j.run.id for j in jobs if not j.done.wait(max(0.0, deadline - time.monotonic()))]
+
     def _ordered_queue(self) -> list[Job]:
         """Queued jobs: the admin's first, then the owner served longest ago first; FIFO within an owner."""
         live = [j for j in self._queue if j.state == "queued"]

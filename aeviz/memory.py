@@ -102,12 +102,14 @@ def _saved_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
     """Bytes of the tensors autograd saves for backward in one meta forward pass of `x`."""
     total = 0
 
-    def pack(t: torch.Tensor) -> torch.Tensor:
+    def pack(t: torch.Tensor) -> None:
         nonlocal total
         total += t.numel() * t.element_size()
-        return t
+        # Keep nothing: a node that saved its own output (a sigmoid's) would otherwise hold the tensor that holds
+        # the node, a cycle through C++ the garbage collector cannot see (~1.4 MB leaked per Train page drawn).
+        return None
 
-    with torch.device("meta"), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    with torch.device("meta"), torch.autograd.graph.saved_tensors_hooks(pack, lambda _: None):
         out = model(x)
     return total + sum(t.numel() * t.element_size() for t in (out.x_hat, out.z))
 
@@ -187,3 +189,39 @@ def out_of_memory_message(exc: BaseException, epoch: int, kept: int) -> str:
     where = "GPU" if isinstance(exc, torch.OutOfMemoryError) else "CPU"
     return (f"Training ran out of {where} memory in epoch {epoch}; the weights of the last good epoch ({kept}) were "
             "kept. Lower batch_size or the hidden widths, or use less data.")
+
+
+# -- giving memory back (a long-lived server) ---------------------------------------------------------------------------
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # glibc's mallopt parameters
+MMAP_THRESHOLD = 128 * 1024
+ARENAS = 2
+
+
+def _libc() -> Any:
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:  # not glibc (macOS, musl, Windows): their allocators return memory on their own terms
+        return None
+
+
+def serve_from_mmap() -> bool:
+    """Give every allocation over 128 KiB (weights, batches, arrays) its own mapping, returned to the OS when freed.
+    glibc's default raises that threshold after each large free, until big buffers come from the heap and a server
+    that trained 32 small runs kept ~370 MB it no longer used (~65 MB with this). False where it does not apply."""
+    libc = _libc()
+    return bool(libc is not None and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+                and libc.mallopt(M_ARENA_MAX, ARENAS))
+
+
+def give_back() -> None:
+    """Collect garbage and hand free heap pages back to the OS (a moment after a room leaves)."""
+    import gc
+
+    gc.collect()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)

@@ -18,6 +18,7 @@ import streamlit as st
 from PIL import Image
 
 from aeviz import plots, steering
+from aeviz.ui.view_caches import view_resource
 
 STRIP_SCALE = 3  # 28 px digits drawn at 84 px: readable on a projector
 CHART_CONFIG = {**plots.CHART_CONFIG, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -50,7 +51,7 @@ def fingerprint(array: np.ndarray) -> str:
     return hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=8).hexdigest()
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@view_resource(show_spinner=False, max_entries=64)
 def _strip_png(fingerprint: str, _stack: np.ndarray, cols: int) -> bytes:
     """The strip as PNG bytes, encoded once per picture for every tab that shows it (the live view redraws every
     second or two, the reconstructions change a few times an epoch)."""
@@ -91,7 +92,7 @@ def _thin(points: list[dict[str, float]], most: int = MAX_DRAWN_POINTS) -> list[
     return out + [points[-1]]
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@view_resource(show_spinner=False, max_entries=32)
 def loss_figure(run_id: str, when: Any, counts: tuple[int, int], _points: list[dict[str, float]],
                 _history: list[dict[str, Any]], _marks: list[tuple[float, str]] = ()) -> go.Figure:
     """The loss chart, built once per `when` (new points, or a live chart's time slot) and per count of epochs and
@@ -133,7 +134,7 @@ def latent_chart(xy: np.ndarray | None, labels: np.ndarray | None, classes: tupl
     st.caption(f"{len(xy):,} validation samples at {when}, {how}{colour}.")
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@view_resource(show_spinner=False, max_entries=16)
 def _shown(run_id: str) -> dict[str, Any]:
     """The live map on screen for a run (shared by every tab): its fingerprint, moment, codes, labels and time."""
     return {}
@@ -150,7 +151,7 @@ def _throttled(shown: dict[str, Any], every_s: float, print_: str, when: str, xy
     return shown["print"], shown["when"], shown["xy"], shown["labels"]
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@view_resource(show_spinner=False, max_entries=16)
 def latent_figure(run_id: str, when: str, latent_dim: int, fingerprint: str, _xy: np.ndarray,
                   _labels: np.ndarray | None, _classes: tuple[str, ...] | None) -> go.Figure:
     """The latent scatter, built once per probe (the codes change once an epoch, the live view redraws every
