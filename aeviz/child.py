@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
+import signal
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -94,6 +95,7 @@ def _state(run: Run, light: bool = False) -> dict[str, Any]:
 def _child(conn: Any, payload: dict[str, Any], data: Any, until: int, flags: tuple[Any, ...]) -> None:
     """The child's side: train, send each event (with the run's state after an epoch or at the end). Pause and stop
     are the parent's process-shared events, read between steps like a `Control`'s own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the server's terminal is the server's to handle
     control = Control()
     control._stop, control._go, reason, control._inbox, control._held = flags  # noqa: SLF001 - same API, shared
     # The steps do not wait for the parent: a sender thread takes the messages from a queue, so a parent that is

@@ -1,0 +1,91 @@
+"""Ctrl+C on `aeviz app` while a visitor's run trains: the terminal's SIGINT reaches the whole process group (the
+CLI, the Streamlit server and the training child). The child leaves it to the server, the server stops the job
+between two steps and saves it, and everything exits without a C++ abort or a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tests.browser_kit import _free_port, _wait_healthy
+from tests.room_kit import ScriptedVisitor
+
+pytestmark = pytest.mark.slow
+
+
+def _children(pid: int) -> list[int]:
+    """Every live descendant of `pid` (from /proc)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        kids = [p for p, parent in parents.items() if parent in frontier]
+        found += kids
+        frontier = kids
+    return found
+
+
+def _history(runs_dir) -> list:
+    for path in runs_dir.glob("*/history.json"):
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):  # caught mid-save
+            return []
+    return []
+
+
+def test_ctrl_c_stops_training_jobs_cleanly_and_keeps_their_epochs(tmp_path):
+    port, runs_dir = _free_port(), tmp_path / "runs"
+    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(tmp_path / "cache"), "AEVIZ_WARM_UP": "0"}
+    app = subprocess.Popen([sys.executable, "-m", "aeviz.cli", "app", "--server.port", str(port),
+                            "--server.headless", "true", "--server.address", "127.0.0.1"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, app)
+        visitor = ScriptedVisitor(url)
+        visitor.open("data")
+        buf = io.BytesIO()
+        np.save(buf, np.random.default_rng(0).random((2000, 16)).astype(np.float32))
+        visitor.upload("data.upload", "room.npy", buf.getvalue())
+        assert not visitor.press("data.use_upload").exceptions
+        visitor.open("train")
+        visitor.set("train.fit.epochs", 1000)  # far more than it gets to
+        assert not visitor.press("train.start").exceptions
+        deadline = time.monotonic() + 120
+        while len(_history(runs_dir)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)  # polling the trainer's saves; nothing asserted depends on the pause
+        seen = len(_history(runs_dir))
+        assert seen >= 2, "the run did not get two epochs in"
+        training = _children(app.pid)
+        os.killpg(app.pid, signal.SIGINT)  # what Ctrl+C in the terminal does
+        output = app.communicate(timeout=90)[0].decode(errors="replace")
+    finally:
+        if app.poll() is None:
+            os.killpg(app.pid, signal.SIGKILL)
+    assert "terminate called" not in output and "Traceback" not in output, output[-3000:]
+    assert app.returncode in (0, 130, -signal.SIGINT), output[-2000:]
+    config = json.loads(next(runs_dir.glob("*/config.json")).read_text())
+    assert config["status"] == "stopped", config
+    assert "shut down" in config.get("message", ""), config
+    assert config["epoch"] >= seen and len(_history(runs_dir)) == config["epoch"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and [p for p in training if os.path.exists(f"/proc/{p}")]:
+        time.sleep(0.2)  # a child may take a moment to notice its parent is gone
+    left = {p: open(f"/proc/{p}/cmdline").read().replace("\0", " ") for p in training if os.path.exists(f"/proc/{p}")}
+    assert not left, f"outlived the server: {left}"
