@@ -18,30 +18,11 @@ import time
 
 import pytest
 
-from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS, key, server, shots  # noqa: F401  (fixtures)
+from tests.browser_kit import browsers, key, server, shots  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOM = 6
 EPOCHS = 5000  # more than the test waits for: the job runs throughout (and is stopped at the end)
-
-
-@pytest.fixture(scope="module")
-def browsers(tmp_path_factory):
-    """(the room's Chromium at the lowest CPU priority, a newcomer's at normal priority)."""
-    from playwright.sync_api import sync_playwright
-
-    wrapper = tmp_path_factory.mktemp("bin") / "chromium-low-priority"
-    # A session of its own (Linux groups CPU time by session, so nice alone does nothing against another
-    # session), given the lowest weight, every process in it at nice 19.
-    wrapper.write_text("#!/bin/sh\nexec setsid sh -c 'echo 19 > /proc/self/autogroup 2>/dev/null; "
-                       f"exec nice -n 19 \"$0\" \"$@\"' \"{CHROMIUM}\" \"$@\"\n")
-    wrapper.chmod(0o755)
-    with sync_playwright() as p:
-        low = p.chromium.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS)
-        normal = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield low, normal
-        low.close()
-        normal.close()
 
 
 def _epoch_times(folder) -> list[float]:

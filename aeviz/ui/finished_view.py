@@ -4,6 +4,7 @@ validation-MSE and loss curves, the latent probe, and "continue training" (a rea
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,7 +87,8 @@ def finished_panel(run: Run, job: Job | None) -> None:
 def _status(run: Run, job: Job | None) -> None:
     status = job.state if job is not None else run.status
     message = (job.message if job is not None else "") or run.message or f"Saved at epoch {run.epoch}."
-    text = f"**{plain(run.model_name)} on {plain(run.data_source)}, epoch {run.epoch}.** {plain(message)}"
+    data = Path(run.data_source).name  # an upload by its file name: never the server's folders
+    text = f"**{plain(run.model_name)} on {plain(data)}, epoch {run.epoch}.** {plain(message)}"
     if status == "finished":
         st.success(text, icon=":material/check_circle:")
     elif status == "failed":
