@@ -23,6 +23,7 @@ from aeviz.loaders import download
 from aeviz.loaders.download import DownloadError
 from aeviz.projections import pca_2d
 from aeviz.ui import state, url
+from aeviz.ui.text import plain
 
 KIND_NOTE = {
     "bundled": "ships with aeviz: works offline",
@@ -120,8 +121,14 @@ def upload_picker() -> None:
                            help="only for a .zip of images: every image becomes size x size")
     if st.button("Use this file", type="primary", icon=":material/upload:", key="data.use_upload",
                  disabled=up is None):
-        path = save_upload(up.name, up.getvalue())
-        _use(str(path), {"size": int(size)} if size else {}, up.name)
+        try:
+            path = save_upload(up.name, up.getvalue())
+        except OSError as exc:  # a full disk, a read-only or missing cache folder: say so, keep the current data
+            st.error(f"Could not keep {plain(up.name)} in {uploads_dir()} ({exc.strerror or exc}): free some disk "
+                     "space, or start the app with AEVIZ_CACHE set to a writable folder, and try again.",
+                     icon=":material/error:")
+        else:
+            _use(str(path), {"size": int(size)} if size else {}, up.name)
     st.caption(f"A file you use is kept in `{uploads_dir()}`, so runs trained on it reopen with "
                "their data after a restart.")
 

@@ -1,4 +1,5 @@
-"""Ctrl+C on `aeviz app` while a visitor's run trains: the terminal's SIGINT reaches the whole process group (the
+"""Faults around a running app. An uploads cache that cannot be written: one error line, the data in use stays.
+Ctrl+C on `aeviz app` while a visitor's run trains: the terminal's SIGINT reaches the whole process group (the
 CLI, the Streamlit server and the training child). The child leaves it to the server, the server stops the job
 between two steps and saves it, and everything exits without a C++ abort or a traceback.
 """
@@ -16,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.browser_kit import _free_port, _wait_healthy
+from tests.browser_kit import _free_port, _wait_healthy, serve
 from tests.room_kit import ScriptedVisitor
 
 pytestmark = pytest.mark.slow
@@ -89,3 +90,19 @@ def test_ctrl_c_stops_training_jobs_cleanly_and_keeps_their_epochs(tmp_path):
         time.sleep(0.2)  # a child may take a moment to notice its parent is gone
     left = {p: open(f"/proc/{p}/cmdline").read().replace("\0", " ") for p in training if os.path.exists(f"/proc/{p}")}
     assert not left, f"outlived the server: {left}"
+
+
+def test_an_unwritable_uploads_cache_is_one_error_line_and_the_data_in_use_stays(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "cache").write_text("a file where the cache folder should be")  # mkdir inside it fails
+    with serve(tmp_path / "runs", scratch) as url:
+        visitor = ScriptedVisitor(url)
+        visitor.open("data")
+        visitor.upload("data.upload", "mine.npy", io.BytesIO(np.zeros((50, 4), np.float32).tobytes()).getvalue())
+        page = visitor.press("data.use_upload")
+        visitor.close()
+    assert not page.exceptions, page.exceptions
+    assert len(page.errors()) == 1 and "Could not keep mine.npy in" in page.errors()[0], page.errors()
+    assert "AEVIZ_CACHE" in page.errors()[0]
+    assert "Current dataset: mnist" in page.text()
