@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 from aeviz import metrics, noise
-from aeviz.analysis import clustering
 from aeviz.models import AutoEncoder
 
 # The one chunk size of every eval-mode pass (inference here, validation in training.py, saliency): bounded memory
@@ -93,6 +92,9 @@ def evaluate(model: AutoEncoder, train_x: np.ndarray, eval_x: np.ndarray, eval_y
         # As many clusters as classes, scored as the Clusters page does: with the scorer's own fixed seed, not the
         # run's training seed, so the CLI and the page agree and the pixel baseline does not depend on the run.
         n_classes = int(len(np.unique(eval_y)))
+        # scikit-learn loads only here, when clusters are scored (a training process never needs it)
+        from aeviz.analysis import clustering
+
         on_codes = clustering.run(codes, eval_y, n_classes, silhouette=False).scores
         on_pixels = clustering.run(inputs.reshape(len(inputs), -1), eval_y, n_classes, silhouette=False).scores
         out.update({"kmeans_k": n_classes, "kmeans_acc": on_codes["acc"],

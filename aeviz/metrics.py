@@ -6,10 +6,13 @@ All take numpy arrays with values in [0, 1]. MSE is the mean over all values of 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.ndimage import uniform_filter
-from sklearn.decomposition import PCA
+
+if TYPE_CHECKING:  # scikit-learn loads in ~0.9 s: only where a PCA is fitted (not in a training process)
+    from sklearn.decomposition import PCA
 
 
 def mse(x: np.ndarray, x_hat: np.ndarray) -> float:
@@ -59,6 +62,8 @@ def pca_baseline(train: np.ndarray, test: np.ndarray, k: int, seed: int = 0, cli
     tr = train.reshape(len(train), -1)
     te = test.reshape(len(test), -1)
     k = pca_components(k, tr)
+    from sklearn.decomposition import PCA
+
     pca = PCA(n_components=k, random_state=seed, svd_solver="randomized" if k < min(tr.shape) // 2 else "full")
     pca.fit(tr)
     rec = pca.inverse_transform(pca.transform(te))
