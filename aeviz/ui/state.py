@@ -89,7 +89,7 @@ def _release(tab: tuple[str, str]) -> None:
 
 def _empty_room() -> None:
     """Nobody is connected: drop what only viewers needed (the runs are on disk, jobs keep training) and give the
-    memory back (tests/test_room.py: 31 runs later the server is within 10% of its level after the first visit)."""
+    memory back (tests/test_room.py measures what a room of 30 leaves behind)."""
     view_caches.release()
     store, lock = _opened()
     with lock:
