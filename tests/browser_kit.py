@@ -58,6 +58,7 @@ def shots(tmp_path_factory) -> Path:
 
 
 SERVERS: dict[str, subprocess.Popen] = {}  # URL -> its server process, for tests that measure the server itself
+LOGS: dict[str, Path] = {}  # URL -> its server's log, for a test's failure message
 
 
 def low_priority(folder: Path) -> Path:
@@ -84,12 +85,13 @@ def serve(runs_dir: Path, scratch: Path):
                              "--server.disconnectedSessionTTL", "2"],  # a closed tab is released quickly
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    SERVERS[url] = proc
+    SERVERS[url], LOGS[url] = proc, scratch / "streamlit.log"
     try:
         _wait_healthy(url, proc)
         yield url
     finally:
         SERVERS.pop(url, None)
+        LOGS.pop(url, None)
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
