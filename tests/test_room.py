@@ -4,9 +4,9 @@ driven by `tests.room_kit`, no browser) each upload their own small dataset and 
 What must hold: every run finishes, whole, in the order it was asked for (one training slot, the visitor waiting
 longest goes next; nobody's place in line ever gets worse); nobody sees another's runs or files, or can open or
 stop another's run, or queue a second run of their own ahead of others; a newcomer's page still renders within
-seconds while the room trains; and once everyone has left the server's memory is back near its level before the
-room came (the issue asks for 10%; this machine measured +8% and +14%, so the test holds it to 20% and the README
-says so). The figures are printed (`pytest -s`) and quoted in the README.
+seconds while the room trains; and once everyone has left the server's memory is back within 10% of its level
+before the room came (measured +4%; +8% to +14% before closed tabs' sessions were ended, `aeviz/ui/sessions.py`).
+The figures are printed (`pytest -s`) and quoted in the README.
 
 The room's browsers run at the lowest CPU priority (`browser_kit.low_priority`): in a classroom each runs on its own
 laptop, here all of them share the server's 2 cores. The newcomer's browser runs at normal priority.
@@ -31,8 +31,9 @@ from tests.room_kit import ScriptedVisitor
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 BROWSERS, SCRIPTED = 10, 20
 EPOCHS = 2
-SETTLE_S = 6  # sessions end 2 s after their tab closes here (the test server's TTL; a real one keeps them 120 s)
-MEMORY_BOUND = 1.20  # the issue asks for 10%: measured +8.1% and +13.6% in two runs (README, "Reliability")
+SETTLE_S = 8  # sessions end 2 s after their tab closes here (the test server's TTL; a real one keeps them 120 s), and
+# aeviz ends them 1 s after that (`ui/sessions.py`)
+MEMORY_BOUND = 1.10  # the issue: within 10% of the level before the room came
 
 
 def _dataset(i: int) -> bytes:

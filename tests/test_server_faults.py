@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.browser_kit import _free_port, _wait_healthy, serve
+from tests.browser_kit import LOGS, SERVERS, _free_port, _wait_healthy, serve
 from tests.room_kit import ScriptedVisitor
 
 pytestmark = pytest.mark.slow
@@ -106,3 +106,36 @@ def test_an_unwritable_uploads_cache_is_one_error_line_and_the_data_in_use_stays
     assert len(page.errors()) == 1 and "Could not keep mine.npy in" in page.errors()[0], page.errors()
     assert "AEVIZ_CACHE" in page.errors()[0]
     assert "Current dataset: mnist" in page.text()
+
+
+def test_a_closed_tabs_session_and_its_upload_leave_the_servers_memory(tmp_path):
+    """Streamlit keeps a closed tab's session for its reconnect window (2 s on the test server), then drops it only
+    when another session is stored: the last visitor's 40 MB upload would stay in memory for good. aeviz ends such
+    sessions when their window closes (`aeviz/ui/sessions.py`) and the server gives the memory back."""
+    with serve(tmp_path / "runs", tmp_path) as url:
+        pid = SERVERS[url].pid
+        visitor = ScriptedVisitor(url)
+        visitor.open("data")
+        before = _rss_mb(pid)
+        buf = io.BytesIO()
+        np.save(buf, np.random.default_rng(0).random((10_000, 1000), dtype=np.float32))  # 40 MB
+        visitor.upload("data.upload", "big.npy", buf.getvalue())
+        page = visitor.refresh()
+        assert not page.exceptions, page.exceptions
+        held = _rss_mb(pid)
+        visitor.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _rss_mb(pid) > before + 10:
+            time.sleep(0.5)  # polling the server's memory; the assertion is on the level it reaches
+        after = _rss_mb(pid)
+        log = LOGS[url].read_text()
+    assert held > before + 35, f"the upload did not reach the server ({before:.0f} -> {held:.0f} MB)"
+    assert after < before + 10, f"{before:.0f} MB, {held:.0f} MB with the upload, {after:.0f} MB after the tab closed: {log[-1500:]}"
+    assert "ended 1 closed tabs' sessions" in log, log[-2000:]
+
+
+def _rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status").read().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")

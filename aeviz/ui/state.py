@@ -26,7 +26,7 @@ from aeviz.devices import available
 from aeviz.errors import InputError
 from aeviz.jobs import Job, JobManager
 from aeviz.training import check_trainable
-from aeviz.ui import access, view_caches
+from aeviz.ui import access, sessions, view_caches
 
 SWITCH_INTERVAL_S = 0.001
 DEFAULT_DATA: tuple[str, dict[str, Any]] = ("mnist", {})
@@ -69,6 +69,7 @@ def _release(tab: tuple[str, str]) -> None:
     """A tab closed (Streamlit ended its session): once the grace period is over, stop its owner's jobs if none of
     their tabs is left. The last tab of all releases the views at once (`_empty_room`)."""
     owner, sid = tab
+    sessions.end_later()  # its session, kept for a reconnect, is ended (and its memory freed) when that window closes
     tabs, lock = _tabs()
     with lock:
         tabs.get(owner, set()).discard(sid)
