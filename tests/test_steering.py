@@ -206,3 +206,25 @@ def test_holding_says_when_a_pause_has_landed():
     control.stop()
     worker.join(30)
     assert not control.holding and not worker.is_alive()
+
+
+def test_a_child_comes_from_the_fork_server_and_reads_the_settings_of_now(monkeypatch):
+    """Children are forked from a server that imported torch once (a run starts in milliseconds, not the ~1.6 s of
+    a fresh interpreter); the AEVIZ_* settings a child reads are the parent's as they are when it starts, not the
+    fork server's from its own start: a budget set afterwards still refuses a run that does not fit."""
+    import multiprocessing as mp
+
+    from aeviz import child
+    from aeviz.errors import InputError
+
+    data = toy_images()
+    list(fit_in_child(make_run(data, epochs=1), data, Control(), 1))  # the fork server is up after this
+    assert child._context().get_start_method() == ("forkserver" if "forkserver" in mp.get_all_start_methods()
+                                                   else "spawn")
+    monkeypatch.setenv("AEVIZ_MEMORY_BUDGET", "100KB")  # the model fits (69 KB), training (261 KB) does not
+    with pytest.raises(InputError, match="Training needs .* over the memory budget of 100 KB"):
+        list(fit_in_child(make_run(data, epochs=1), data, Control(), 1))
+    monkeypatch.delenv("AEVIZ_MEMORY_BUDGET")
+    run = make_run(data, epochs=1)
+    list(fit_in_child(run, data, Control(), 1))
+    assert run.epoch == 1 and run.status == "finished"
