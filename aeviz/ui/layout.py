@@ -23,6 +23,7 @@ NAV = [  # (script, label, icon): the order people work in
     ("pages/features.py", "Features", ":material/tune:"),
     ("pages/generate.py", "Generate", ":material/brush:"),
     ("pages/anomalies.py", "Anomalies", ":material/report:"),
+    ("pages/theory.py", "Theory lab", ":material/functions:"),
 ]
 
 

@@ -8,7 +8,7 @@ files, the media of their last page) stay in memory until the next visitor leave
 `end_later()`, called when a tab closes, runs Streamlit's own shutdown of every expired session once that tab's
 time is up, empties its state, then gives the memory back.
 
-This reads three private attributes of Streamlit's runtime (checked on 1.67); where a version lacks them, closed
+This reads a few private attributes of Streamlit's runtime (checked on 1.67); where a version lacks them, closed
 sessions are left to Streamlit, as before, and the server's log says so once.
 """
 
@@ -39,7 +39,7 @@ def _on_event_loop() -> None:
     try:
         from streamlit import runtime
 
-        loop = runtime.get_instance()._get_async_objs().eventloop  # noqa: SLF001 - see the module's note
+        loop = runtime.get_instance()._get_async_objs().eventloop  # private: see the module's note
     except (AttributeError, RuntimeError) as exc:
         _unsupported(exc)
         return
@@ -59,8 +59,8 @@ def end_expired() -> int:
     try:
         from streamlit import runtime
 
-        manager = runtime.get_instance()._session_mgr  # noqa: SLF001 - see the module's note
-        lock, cache = manager._storage_lock, manager._session_storage._cache  # noqa: SLF001
+        manager = runtime.get_instance()._session_mgr  # private: see the module's note
+        lock, cache = manager._storage_lock, manager._session_storage._cache  # private
         with lock:
             expired = cache.expire()
     except (AttributeError, RuntimeError) as exc:
