@@ -1,6 +1,6 @@
 """The Theory lab in a real browser: the two vector fields are drawn once their models have trained (a progress bar
 meanwhile), the share of arrows pointing at the data is in each chart's title, how far they go under it, and a link with `?field.steps=10`
-draws the flow of random points onto the data. Screenshots at 1400x1000 and 1024x768 go to the shots folder."""
+draws the flow of random points onto the data; Cancel stops a training and a reload starts it again. Screenshots at 1400x1000 and 1024x768 go to the shots folder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser_kit import browser, no_exception, server, shots  # noqa: F401 (fixtures)
+from tests.browser_kit import browser, key, no_exception, server, shots  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHARTS = ["theory.field.chart.denoising", "theory.field.chart.ae"]
@@ -43,4 +43,13 @@ def test_the_theory_lab_draws_both_fields_and_the_flow(browser, server, shots): 
     no_exception(pg)
     pg.set_viewport_size({"width": 1024, "height": 768})
     pg.screenshot(path=str(shots / "theory-field-1024.png"), full_page=True)
+
+    # Another corruption trains a new pair: Cancel stops it and says so; a reload trains it again.
+    pg.goto(f"{server[0]}/theory?field.noise=0.3")
+    pg.locator(key("theory.field.cancel")).locator("button").click()
+    pg.get_by_text("was cancelled after", exact=False).first.wait_for(timeout=15_000)
+    assert pg.get_by_text("Reload the page to train them again").count() == 1
+    pg.reload()
+    pg.get_by_text("of the way there", exact=False).first.wait_for()
+    no_exception(pg)
     pg.close()

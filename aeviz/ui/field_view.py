@@ -47,7 +47,7 @@ def section() -> None:
         task_progress(task, "theory.field.cancel")
         return
     if task.cancelled or task.error:
-        _pair_task.clear()  # cached for everyone: the next visit starts it again
+        _pair_task.clear(name, float(noise_level))  # cached for everyone: the next visit starts this one again
         st.warning(task.status() + ". Reload the page to train them again.", icon=":material/warning:")
         return
     data, (dae, ae) = _data(name), task.result
