@@ -1,6 +1,7 @@
 """The Theory lab in a real browser: the two vector fields are drawn once their models have trained (a progress bar
-meanwhile), the share of arrows pointing at the data is in each chart's title, how far they go under it, and a link with `?field.steps=10`
-draws the flow of random points onto the data; Cancel stops a training and a reload starts it again. Screenshots at 1400x1000 and 1024x768 go to the shots folder."""
+meanwhile), the share of arrows pointing at the data in each chart's title and how far they go under it; a link with
+`?field.steps=10` draws the flow of random points onto the data; Cancel stops a training and a reload starts it
+again. Screenshots at 1400x1000 and 1024x768 go to the shots folder."""
 
 from __future__ import annotations
 
