@@ -2,9 +2,10 @@
 
 Streamlit keeps a closed tab's session for `server.disconnectedSessionTTL` seconds (120 by default) so that a
 reconnect can resume it. It keeps them in a TTL cache that drops expired entries only when another session is stored
-there: after the last tabs of a room close, nothing is stored again, and their sessions (widget states, uploaded
-files, the media of their last page) stay in memory until the next visitor leaves, and the runtime's loop holds on to the last one it served. Measured on a room of 30
-(tests/test_room.py): about 50 MB of a 577 MB server; one closed tab's 40 MB upload stayed for good.
+there, without shutting them down: after the last tabs of a room close, nothing is stored again, and their sessions
+(widget states, uploaded files, the media of their last page) stay in memory until the next visitor leaves; and the
+runtime's loop holds on to the last session it served. Measured on a room of 30 (tests/test_room.py): about 50 MB
+of a 577 MB server; one closed tab's 40 MB upload stayed for good.
 `end_later()`, called when a tab closes, runs Streamlit's own shutdown of every expired session once that tab's
 time is up, empties its state, then gives the memory back.
 
