@@ -17,16 +17,16 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for the checkout's tests/server_kit.py (the tests start their servers with it too)
+from tests.server_kit import NotHealthy, free_port, wait_healthy  # noqa: E402
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
 
 
@@ -55,27 +55,6 @@ def install(tmp: Path) -> tuple[Path, Path]:
     (site / "_aeviz_ci_deps.pth").write_text("".join(f"{p}\n" for p in sorted(ours)))
     step("install the wheel", [str(bin_dir / "pip"), "install", "-q", "--no-deps", str(wheel)], cwd=tmp)
     return bin_dir, wheel
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, limit_s: float = 90) -> None:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"ci wheel: `aeviz app` exited during start-up ({proc.returncode})")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)  # polling a server that is starting
-    sys.exit(f"ci wheel: `aeviz app` did not answer at {url} within {limit_s} s")
 
 
 # Drawn: an exception box, or the page's 'Try this' hint with no script running for 1.5 s (Streamlit shows its
@@ -144,7 +123,10 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         start = time.perf_counter()
-        wait_healthy(url, server)
+        try:
+            wait_healthy(url, server)
+        except NotHealthy as exc:
+            sys.exit(f"ci wheel: `aeviz app`: {exc}")
         TIMES["aeviz app healthy"] = time.perf_counter() - start
         run_id = scores["run"]
         check_pages(url, [f"/?run={run_id}"] + [f"/{name}?run={run_id}" for name in where[2].split()], tmp)

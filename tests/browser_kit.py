@@ -11,16 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.server_kit import free_port, wait_healthy
 
 CHROMIUM = shutil.which("chromium")
 if CHROMIUM is None and os.environ.get("CI") != "true":
@@ -28,26 +26,6 @@ if CHROMIUM is None and os.environ.get("CI") != "true":
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, limit_s: float = 90) -> None:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the streamlit server exited during start-up"
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)  # polling a server that is starting; nothing asserted depends on this pause
-    raise AssertionError(f"streamlit did not answer at {url} within {limit_s} s")
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +54,7 @@ def low_priority(folder: Path) -> Path:
 def serve(runs_dir: Path, scratch: Path):
     """A Streamlit server of the app on a free port over `runs_dir`; yields its URL (its process: `SERVERS[url]`).
     `scratch`: cache and log."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(scratch / "cache"), "AEVIZ_GRACE_S": "1",
            "AEVIZ_WARM_UP": "0"}  # no UMAP compile competing with the training speeds these tests measure
     log = open(scratch / "streamlit.log", "w")
@@ -87,7 +65,7 @@ def serve(runs_dir: Path, scratch: Path):
     url = f"http://127.0.0.1:{port}"
     SERVERS[url], LOGS[url] = proc, scratch / "streamlit.log"
     try:
-        _wait_healthy(url, proc)
+        wait_healthy(url, proc)
         yield url
     finally:
         SERVERS.pop(url, None)

@@ -17,7 +17,8 @@ import time
 import numpy as np
 import pytest
 
-from tests.browser_kit import LOGS, SERVERS, _free_port, _wait_healthy, serve
+from tests.browser_kit import LOGS, SERVERS, serve
+from tests.server_kit import free_port, wait_healthy
 from tests.room_kit import ScriptedVisitor
 
 pytestmark = pytest.mark.slow
@@ -51,14 +52,14 @@ def _history(runs_dir) -> list:
 
 
 def test_ctrl_c_stops_training_jobs_cleanly_and_keeps_their_epochs(tmp_path):
-    port, runs_dir = _free_port(), tmp_path / "runs"
+    port, runs_dir = free_port(), tmp_path / "runs"
     env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(tmp_path / "cache"), "AEVIZ_WARM_UP": "0"}
     app = subprocess.Popen([sys.executable, "-m", "aeviz.cli", "app", "--server.port", str(port),
                             "--server.headless", "true", "--server.address", "127.0.0.1"],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, app)
+        wait_healthy(url, app)
         visitor = ScriptedVisitor(url)
         visitor.open("data")
         buf = io.BytesIO()
