@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from aeviz.data import Dataset
     from aeviz.runs import Run
 
-LAB_MODEL = {"hidden": (64, 64), "latent_dim": 2}  # as many code units as inputs: a plain AE may learn the identity
+LAB_MODEL = {"hidden": (64, 64), "latent_dim": 2}  # as many code units as inputs (yet a plain AE does not copy)
 LAB_EPOCHS = 40  # about 5 s for both models on 2,000 points, one core
 GRID = 21  # points per side of the drawn grid: 441 arrows, readable on a projector
 MARGIN = 0.25  # the grid extends this fraction of the data's extent beyond it on every side
@@ -61,19 +61,13 @@ def grid(x: np.ndarray, n: int = GRID, margin: float = MARGIN) -> np.ndarray:
     return np.stack([gx.ravel(), gy.ravel()], axis=1)
 
 
-@torch.no_grad()
-def field(model: torch.nn.Module, points: np.ndarray, batch: int = 4096) -> np.ndarray:
+def field(model: torch.nn.Module, points: np.ndarray) -> np.ndarray:
     """(N, 2) points -> (N, 2) r(x) = g(f(x)) - x: the deterministic reconstruction (eval mode: no training noise,
     a VAE's mean code) minus the point."""
+    from aeviz.evaluation import reconstruct_all
+
     _check_2d(points)
-    was_training = model.training
-    model.eval()
-    try:
-        out = [model.reconstruct(torch.from_numpy(np.ascontiguousarray(points[i:i + batch], np.float32)))
-               .reshape(-1, 2).numpy() for i in range(0, len(points), batch)]
-    finally:
-        model.train(was_training)
-    return (np.concatenate(out) if out else np.zeros((0, 2), np.float32)) - points
+    return reconstruct_all(model, points).reshape(-1, 2) - points
 
 
 def flow(model: torch.nn.Module, start: np.ndarray, steps: int) -> np.ndarray:
