@@ -97,6 +97,8 @@ def find(root: str | Path, run_id: str) -> dict[str, Any] | None:
 
 
 def _knob_text(name: str, value: Any) -> str:
+    if value is True:  # a switch: "tied", not "tied True"
+        return name
     if isinstance(value, float):
         value = f"{value:g}"
     elif isinstance(value, list):

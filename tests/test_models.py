@@ -166,8 +166,11 @@ def test_linear_ae_does_not_offer_an_activation():
     assert "activation" not in {f.name for f in offered(linear)}
     assert "activation" in {f.name for f in fields_of(linear)}  # saved configs that carry it still load
     assert make_config("linear", activation="tanh").latent_dim == 32
-    for name in set(MODELS) - {"linear"}:
+    for name in set(MODELS) - {"linear", "vae", "conv", "stacked"}:
         assert offered(MODELS[name].Config) == fields_of(MODELS[name].Config), name
+    for name in ("vae", "conv", "stacked"):  # their decoders do not mirror an MLP encoder: no tied weights
+        assert {f.name for f in fields_of(MODELS[name].Config)} - {f.name for f in offered(MODELS[name].Config)} == {
+            "tied"}
 
 
 def test_denoising_corrupts_only_in_training():

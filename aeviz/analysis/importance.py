@@ -17,6 +17,7 @@ from sklearn.feature_selection import f_classif, mutual_info_classif
 from aeviz.evaluation import EVAL_CHUNK, batched, encode_all, reconstruct_all
 from aeviz.metrics import pca_baseline, per_sample_mse
 from aeviz.models import AutoEncoder
+from aeviz.models.base import decoder_weights
 
 
 def decode_all(model: AutoEncoder, z: np.ndarray) -> np.ndarray:
@@ -103,10 +104,10 @@ def first_layer_filters(model: AutoEncoder) -> np.ndarray | None:
 
 def linear_vs_pca(model: AutoEncoder, train_x: np.ndarray, eval_x: np.ndarray) -> dict[str, np.ndarray | float]:
     """Principal angles (degrees) between the decoder's column space and PCA's top-k subspace, and both errors."""
-    layers = [m for m in model.decoder.modules() if isinstance(m, torch.nn.Linear)]
-    w = layers[0].weight.detach().cpu().numpy()
-    for layer in layers[1:]:  # a stack of linear maps is one linear map
-        w = layer.weight.detach().cpu().numpy() @ w
+    weights = [w.detach().cpu().numpy() for w in decoder_weights(model.decoder)]  # tied or not
+    w = weights[0]
+    for layer in weights[1:]:  # a stack of linear maps is one linear map
+        w = layer @ w
     pca_mse, pca = pca_baseline(train_x, eval_x, w.shape[1], clip=model.bounded_output)
     angles = np.degrees(subspace_angles(w, pca.components_.T))
     return {"angles": np.sort(angles), "ae_mse": float(per_sample_mse(eval_x, reconstruct_all(model, eval_x)).mean()),

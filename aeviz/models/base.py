@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from aeviz.config import param, validate
+from aeviz.errors import InputError
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -40,9 +41,15 @@ class AEConfig:
     activation: str = param("relu", "non-linearity between layers", choices=tuple(ACTIVATIONS))
     loss: str = param("mse", "reconstruction loss: mse (squared error) or bce (binary cross-entropy)",
                       choices=("mse", "bce"))
+    tied: bool = param(False, "tied weights: the decoder reuses the encoder's weights transposed (W' = W^T), half "
+                       "the weights; a contractive penalty can then no longer be dodged by scaling")
 
     def __post_init__(self) -> None:
         validate(self)
+        if self.tied and "tied" in getattr(self, "unused", ()):
+            raise InputError(f"The 'tied' parameter of {type(self).__name__} must be false: this variant's decoder "
+                             "does not mirror an MLP encoder. Tie the weights of ae, linear, sparse, denoising or "
+                             "contractive instead.")
 
 
 class Output(NamedTuple):
@@ -72,6 +79,43 @@ def mlp(widths: list[int], activation: str, last_activation: nn.Module | None) -
     return nn.Sequential(*layers)
 
 
+class TiedDecoder(nn.Module):
+    """A decoder that reuses the encoder's Linear weights transposed (W' = W^T, top layer first) with biases of its
+    own: one weight matrix per layer pair. The encoder's layers are referenced, not registered here, so the weights
+    appear once in `parameters()` and in the saved file (safetensors refuses tensors stored twice)."""
+
+    def __init__(self, encoder: nn.Sequential, activation: str | None, last_activation: nn.Module | None) -> None:
+        super().__init__()
+        self._linears = [m for m in encoder if isinstance(m, nn.Linear)][::-1]  # a list: not submodules
+        self.biases = nn.ParameterList([nn.Parameter(torch.zeros(m.in_features)) for m in self._linears])
+        self.act = ACTIVATIONS[activation]() if activation else None
+        self.last = last_activation
+
+    def weights(self) -> list[torch.Tensor]:
+        """Its weight matrices (out, in), first layer first, as an untied decoder's Linear layers hold them."""
+        return [m.weight.t() for m in self._linears]
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = z  # (B, latent_dim) -> (B, n_in)
+        for i, (weight, bias) in enumerate(zip(self.weights(), self.biases)):
+            h = F.linear(h, weight, bias)
+            if self.act is not None and i < len(self.biases) - 1:
+                h = self.act(h)
+        return self.last(h) if self.last is not None else h
+
+
+def decoder_weights(decoder: nn.Module) -> list[torch.Tensor]:
+    """The weight matrices of an MLP decoder, tied or not, first layer first."""
+    if isinstance(decoder, TiedDecoder):
+        return decoder.weights()
+    return [m.weight for m in decoder.modules() if isinstance(m, nn.Linear)]
+
+
+def tied_knob(values: dict[str, Any]) -> tuple[str, ...]:
+    """("tied",) for a config with tied weights: run labels say so; untied runs' labels stay as they were."""
+    return ("tied",) if values.get("tied") is True else ()
+
+
 class AutoEncoder(nn.Module):
     """Base class: an MLP encoder/decoder on flattened inputs. Variants override what differs."""
 
@@ -85,7 +129,7 @@ class AutoEncoder(nn.Module):
     @classmethod
     def label_knobs(cls, values: dict[str, Any]) -> tuple[str, ...]:
         """The `knobs` that matter for a config with these values (a variant may use some only in one mode)."""
-        return cls.knobs
+        return cls.knobs + tied_knob(values)
 
     # The config fields that may change while it trains (the trainer reads them at every step), e.g. the VAE's beta.
     steerable: ClassVar[tuple[str, ...]] = ()
@@ -111,7 +155,15 @@ class AutoEncoder(nn.Module):
     def build(self) -> None:
         c = self.config
         self.encoder = mlp([self.n_in, *c.hidden, c.latent_dim], c.activation, None)
-        self.decoder = mlp([c.latent_dim, *reversed(c.hidden), self.n_in], c.activation, nn.Sigmoid())
+        self.decoder = self.mirror(c.activation, nn.Sigmoid())
+
+    def mirror(self, activation: str, last_activation: nn.Module | None) -> nn.Module:
+        """The decoder: an MLP through the encoder's widths reversed, or with `tied`, the encoder's weights
+        transposed."""
+        c = self.config
+        if c.tied:
+            return TiedDecoder(self.encoder, activation, last_activation)
+        return mlp([c.latent_dim, *reversed(c.hidden), self.n_in], activation, last_activation)
 
     # -- the contract ---------------------------------------------------------------------------------------
     def encode(self, x: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -22,6 +23,7 @@ MAX_STAGES = 8  # stride-2 stages: 8 halve a 256-pixel side to 1
 
 @dataclass(frozen=True)
 class ConvConfig(AEConfig):
+    unused: ClassVar[tuple[str, ...]] = ("tied",)  # its decoder does not mirror an MLP encoder
     channels: tuple[int, ...] = param((32, 64), "channels of each stride-2 convolution stage", min=1, max=1024,
                                       max_len=MAX_STAGES)
     hidden: tuple[int, ...] = param((), "widths of dense layers between the convolutions and the code", min=1,

@@ -12,7 +12,7 @@ from typing import ClassVar
 from torch import nn
 
 from aeviz.config import param
-from aeviz.models.base import MAX_DEPTH, AEConfig, AutoEncoder
+from aeviz.models.base import MAX_DEPTH, AEConfig, AutoEncoder, TiedDecoder
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,11 @@ class LinearAE(AutoEncoder):
     def build(self) -> None:
         c = self.config
         self.encoder = _linear_stack([self.n_in, *c.hidden, c.latent_dim])
-        self.decoder = _linear_stack([c.latent_dim, *reversed(c.hidden), self.n_in])
         # BCE needs outputs in (0, 1): the sigmoid is then a link function (logistic PCA), not a hidden layer.
-        if c.loss == "bce":
-            self.decoder.append(nn.Sigmoid())
+        link = nn.Sigmoid() if c.loss == "bce" else None
+        if c.tied:
+            self.decoder = TiedDecoder(self.encoder, None, link)
+            return
+        self.decoder = _linear_stack([c.latent_dim, *reversed(c.hidden), self.n_in])
+        if link is not None:
+            self.decoder.append(link)

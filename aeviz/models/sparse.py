@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from aeviz.config import param
-from aeviz.models.base import MAX_DEPTH, AEConfig, AutoEncoder, Output, mlp, recon_loss
+from aeviz.models.base import MAX_DEPTH, AEConfig, AutoEncoder, Output, mlp, recon_loss, tied_knob
 
 RELU_START = 0.5  # every ReLU code unit starts switched on, so the L1 pull cannot kill one before it learns anything
 
@@ -47,7 +47,8 @@ class SparseAE(AutoEncoder):
 
     @classmethod
     def label_knobs(cls, values: dict) -> tuple[str, ...]:
-        return ("penalty", "weight") if values.get("penalty", "l1") == "l1" else ("penalty", "beta", "rho")
+        mode = ("penalty", "weight") if values.get("penalty", "l1") == "l1" else ("penalty", "beta", "rho")
+        return mode + tied_knob(values)
 
     @classmethod
     def steerable_for(cls, values: dict) -> tuple[str, ...]:
@@ -57,7 +58,7 @@ class SparseAE(AutoEncoder):
         c = self.config
         code_act = nn.ReLU() if c.penalty == "l1" else nn.Sigmoid()
         self.encoder = mlp([self.n_in, *c.hidden, c.latent_dim], c.activation, code_act)
-        self.decoder = mlp([c.latent_dim, *reversed(c.hidden), self.n_in], c.activation, nn.Sigmoid())
+        self.decoder = self.mirror(c.activation, nn.Sigmoid())
         code_layer = [m for m in self.encoder if isinstance(m, nn.Linear)][-1]
         # A sigmoid code starts at its target mean activation rho; a ReLU code starts with every unit on.
         start = math.log(c.rho / (1 - c.rho)) if c.penalty == "kl" else RELU_START

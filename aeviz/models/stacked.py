@@ -8,6 +8,7 @@ Stage k (for `pretrain_epochs` epochs each) trains encoder layer k and its mirro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -18,6 +19,7 @@ from aeviz.models.base import MAX_DEPTH, ACTIVATIONS, AEConfig, AutoEncoder, Out
 
 @dataclass(frozen=True)
 class StackedConfig(AEConfig):
+    unused: ClassVar[tuple[str, ...]] = ("tied",)  # its decoder does not mirror an MLP encoder
     hidden: tuple[int, ...] = param((512, 256, 128), "widths of the stacked hidden layers", min=1, max=8192,
                                     max_len=MAX_DEPTH)
     pretrain_epochs: int = param(1, "epochs of greedy pre-training per layer before fine-tuning", min=0, max=1000)

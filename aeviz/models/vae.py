@@ -8,6 +8,7 @@ variational Bayes", 2014; beta from Higgins et al., "beta-VAE", ICLR 2017). `enc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -18,6 +19,7 @@ from aeviz.models.base import AEConfig, AutoEncoder, Output, mlp, recon_loss
 
 @dataclass(frozen=True)
 class VAEConfig(AEConfig):
+    unused: ClassVar[tuple[str, ...]] = ("tied",)  # its decoder does not mirror an MLP encoder
     latent_dim: int = param(16, "size of the code z", min=1, max=1024)
     beta: float = param(1.0, "weight of the KL term: > 1 gives smoother, more disentangled codes, blurrier images",
                         min=0.0, max=1000.0)
