@@ -125,6 +125,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "moons": DatasetSpec("two interleaving half circles, 2-D, 2 classes", "toy", _TOY, (2,)),
     "circles": DatasetSpec("a small circle inside a large one, 2-D, 2 classes", "toy", _TOY, (2,)),
     "spiral": DatasetSpec("three interleaved spiral arms, 2-D, 3 classes", "toy", _TOY, (2,)),
+    "ring": DatasetSpec("one noisy circle, 2-D, labelled by quarter", "toy", _TOY, (2,)),
     "swiss-roll": DatasetSpec("a rolled-up 2-D sheet in 3-D, labelled by 6 segments along the roll", "toy", _TOY,
                               (3,)),
     "s-curve": DatasetSpec("an S-shaped 2-D sheet in 3-D, labelled by 6 segments along the curve", "toy", _TOY,

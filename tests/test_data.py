@@ -25,6 +25,7 @@ EXPECTED = {
     "moons": (2000, (2,), ("upper moon", "lower moon")),
     "circles": (2000, (2,), ("outer circle", "inner circle")),
     "spiral": (2000, (2,), ("arm 1", "arm 2", "arm 3")),
+    "ring": (2000, (2,), ("quarter 1", "quarter 2", "quarter 3", "quarter 4")),
     "swiss-roll": (2000, (3,), SEGMENTS),
     "s-curve": (2000, (3,), SEGMENTS),
 }

@@ -33,20 +33,13 @@ NEAR = 0.02  # points this close to the data (in the data's [0, 1] units) have n
 def train_pair(data: Dataset, noise_level: float, report: Report = no_report) -> tuple[Run, Run]:
     """A denoising AE (Gaussian corruption of std `noise_level`) and a plain AE of the same shape, trained on the
     same 2-D points with the same seed, epoch by epoch through `report` (which may cancel)."""
-    from aeviz.runs import Run
-    from aeviz.training import EpochEvent, fit
-    from aeviz.training_config import TrainConfig
+    from aeviz.analysis.lab import train_models
 
     _check_2d(data.x)
-    config = TrainConfig(epochs=LAB_EPOCHS, batch_size=64, lr=3e-3)
-    pair = (Run.create("denoising", data.shape, data.source, data.params, config, noise="gaussian",
-                       noise_level=noise_level, **LAB_MODEL),
-            Run.create("ae", data.shape, data.source, data.params, config, **LAB_MODEL))
-    for i, (run, label) in enumerate(zip(pair, ("the denoising AE", "the plain AE"))):
-        for event in fit(run, data):
-            if isinstance(event, EpochEvent):
-                report(f"training {label}: epoch {event.epoch} of {LAB_EPOCHS}", (i + event.epoch / LAB_EPOCHS) / 2)
-    return pair
+    dae, ae = train_models(data, [("the denoising AE", "denoising",
+                                   {"noise": "gaussian", "noise_level": noise_level, **LAB_MODEL}),
+                                  ("the plain AE", "ae", LAB_MODEL)], LAB_EPOCHS, report)
+    return dae, ae
 
 
 def grid(x: np.ndarray, n: int = GRID, margin: float = MARGIN) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Synthetic data: 2-D moons, circles and spirals, 3-D swiss roll and S-curve, and images of pure noise.
+"""Synthetic data: 2-D moons, circles, spirals and a ring, 3-D swiss roll and S-curve, and images of pure noise.
 
 Every maker takes (n, noise, seed) and returns x (n, D) float32 min-max scaled per feature to [0, 1], integer labels
 (n,) and class names. `noise` is the standard deviation of Gaussian noise relative to a shape about 2 units
@@ -45,6 +45,16 @@ def spiral(n: int, noise: float, seed: int) -> ToyData:
     return _scale(x), arm.astype(np.int64), ("arm 1", "arm 2", "arm 3")
 
 
+def ring(n: int, noise: float, seed: int) -> ToyData:
+    """One circle of radius 1 with Gaussian noise, labelled by quarter (angle from the +x axis): the simplest curved
+    manifold, whose tangent at every point is known (`tangents`)."""
+    angle = np.random.default_rng(seed).uniform(0.0, 2 * np.pi, n)
+    x = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    x += np.random.default_rng([seed, 1]).normal(0.0, noise, x.shape)
+    quarter = (angle // (np.pi / 2)).astype(np.int64).clip(0, 3)
+    return _scale(x), quarter, ("quarter 1", "quarter 2", "quarter 3", "quarter 4")
+
+
 def swiss_roll(n: int, noise: float, seed: int) -> ToyData:
     from sklearn.datasets import make_swiss_roll
 
@@ -77,6 +87,33 @@ def sheet(name: str, n: int, seed: int) -> np.ndarray:
     return np.column_stack([along, x[:, 1]])
 
 
+def tangents(name: str, n: int, noise: float, seed: int) -> np.ndarray:
+    """(n, D, m) orthonormal bases of the true tangent space at each of the points `TOYS[name](n, noise, seed)` made
+    (at the clean point each came from), in the scaled [0, 1] coordinates those points are given in: m = 1 for the
+    ring, 2 for the 3-D sheets. What an encoder's most sensitive directions should follow (Rifai et al. 2011)."""
+    from sklearn.datasets import make_s_curve, make_swiss_roll
+
+    if name == "ring":
+        angle = np.random.default_rng(seed).uniform(0.0, 2 * np.pi, n)
+        raw = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        raw += np.random.default_rng([seed, 1]).normal(0.0, noise, raw.shape)
+        basis = np.stack([-np.sin(angle), np.cos(angle)], axis=1)[:, :, None]  # (n, 2, 1): d/d angle
+    elif name in ("swiss-roll", "s-curve"):
+        make = make_swiss_roll if name == "swiss-roll" else make_s_curve
+        raw, t = make(n_samples=n, noise=noise * 10 if name == "swiss-roll" else noise, random_state=seed)
+        if name == "swiss-roll":  # x = t cos t, z = t sin t
+            along = np.stack([np.cos(t) - t * np.sin(t), 0 * t, np.sin(t) + t * np.cos(t)], axis=1)
+        else:  # x = sin t, z = sign(t) (cos t - 1)
+            along = np.stack([np.cos(t), 0 * t, -np.sign(t) * np.sin(t)], axis=1)
+        across = np.tile([0.0, 1.0, 0.0], (n, 1))  # the height y
+        basis = np.stack([along, across], axis=2)  # (n, 3, 2)
+    else:
+        raise ValueError(f"{name!r} has no known tangents. Choose one of ['ring', 's-curve', 'swiss-roll'].")
+    span = raw.max(axis=0) - raw.min(axis=0)  # `_scale` divides each feature by it: tangents stretch the same way
+    q, _ = np.linalg.qr(basis / span[None, :, None])
+    return q.astype(np.float32)
+
+
 def uniform_images(n: int, seed: int) -> np.ndarray:
     """n images (n, 1, 28, 28) float32 of independent uniform pixels in [0, 1); no labels (there is nothing to tell
     apart). Its own stream of the seed: the train/val split draws from [seed, 0], so the two stay independent."""
@@ -87,6 +124,7 @@ TOYS: dict[str, Callable[[int, float, int], ToyData]] = {
     "moons": moons,
     "circles": circles,
     "spiral": spiral,
+    "ring": ring,
     "swiss-roll": swiss_roll,
     "s-curve": s_curve,
 }
