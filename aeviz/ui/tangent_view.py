@@ -73,5 +73,5 @@ def section() -> None:
                "down, and reconstruction pays only for those along the data, so a CAE's code should follow the "
                "manifold and barely move across it (a small σ2 / σ1 on the ring). Untied, a CAE can dodge the "
                "penalty by shrinking its code and letting the decoder scale it back up: tied weights (W' = Wᵀ) close "
-               f"that door. Here the closest to the tangent is the **{best}** (a DAE is contractive too, "
-               "Alain & Bengio 2014); on the rolled-up sheets none of them gets there in 40 epochs.")
+               f"that door. Here the closest to the tangent is the **{best}** (a DAE's reconstruction is contractive "
+               "too, Alain & Bengio 2014).")
