@@ -91,6 +91,11 @@ PACK: dict[str, Spec] = {
         # Explicit, not the defaults: an L1 weight of 1 on the BCE loss is what makes the code visibly sparse.
         "sparse", "mnist", {"latent_dim": 64, "hidden": (), "loss": "bce", "penalty": "l1", "weight": 1.0}, {},
         {"epochs": 20}, {"epochs": 15, **MNIST_QUICK}),
+    "psd-64": Spec(
+        "PSD: sparse coding with a fast encoder",
+        "Train: the loss splits into reconstruction, sparsity and prediction, and the prediction part falls as the "
+        "encoder learns to guess the codes ISTA infers; Features: the dictionary's atoms are pen strokes.",
+        "psd", "mnist", {"latent_dim": 64}, {}, {"epochs": 15}, {"epochs": 8, **MNIST_QUICK}),
     "contractive-16": Spec(
         "Contractive AE: a code that ignores small changes",
         "Train: the loss splits into reconstruction and the penalty, the squared norm of the encoder's Jacobian; "

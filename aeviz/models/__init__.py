@@ -12,6 +12,7 @@ from aeviz.models.contractive import ContractiveAE
 from aeviz.models.conv import ConvAE
 from aeviz.models.denoising import DenoisingAE
 from aeviz.models.linear import LinearAE
+from aeviz.models.psd import PSD
 from aeviz.models.sparse import SparseAE
 from aeviz.models.stacked import StackedAE
 from aeviz.models.vae import VAE
@@ -25,6 +26,7 @@ MODELS: dict[str, type[AutoEncoder]] = {
     "vae": VAE,
     "conv": ConvAE,
     "stacked": StackedAE,
+    "psd": PSD,
 }
 
 AutoEncoder.summary = "undercomplete MLP: squeeze the input through a small code and rebuild it"
