@@ -1,7 +1,9 @@
 """Data screening: which samples a share or a threshold drops (known answers, ties), per-class counts, the .npz round
-trip through `load_dataset`, and `aeviz screen` with its refusals."""
+trip through `load_dataset`, `aeviz screen` with its refusals, and the Anomalies page's section."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from aeviz.errors import InputError
 from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
+from tests.conftest import open_page
 from tests.test_cli import cli
 
 ERRORS = np.array([0.1, 0.9, 0.3, 0.9, 0.5, 0.2, 0.7, 0.4, 0.6, 0.8])  # rows 1 and 3 tie for the worst
@@ -133,3 +136,44 @@ def test_screen_refuses_an_existing_out_or_another_suffix_unless_forced(run_dir,
     code, stdout, _ = cli(capsys, "screen", run_dir["path"], "--drop", "0", "--out", out, "--force")
     assert code == 0 and stdout.startswith("kept 300 of 300 samples of mnist (nothing dropped)")
     assert len(load_dataset(str(out)).x) == 300
+
+
+# -- the Anomalies page -----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def page_run():
+    data = load_dataset("mnist", limit=400)
+    run = Run.create("ae", data.shape, "mnist", {"limit": 400}, TrainConfig(epochs=2, batch_size=64, lr=3e-3),
+                     hidden=(32,), latent_dim=2)
+    train(run, data)
+    return {"state": {"state.runs": {run.id: run}, "state.current_run": run.id, "state.data": ("mnist", {"limit": 400})},
+            "data": data, "errors": anomaly.errors(run.model, data.x)}
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_the_section_counts_what_a_share_drops_per_class_and_offers_the_file(page_run):
+    at = open_page("pages/anomalies.py", page_run["state"])
+    at.slider(key="anomalies.screen.drop").set_value(7.5).run()
+    assert not at.exception and not at.error
+    expected = screening.screen(page_run["errors"], fraction=0.075)  # floor(0.075 * 400) = 30, of all 400 samples
+    assert metric(at, "Dropped") == "30 of 400" and metric(at, "Kept") == "370"
+    assert metric(at, "Error cut-off") == f"{expected.cutoff:.4f}"
+    frame = next(f.value for f in at.dataframe if "dropped" in f.value.columns)
+    lost, total = screening.class_counts(page_run["data"].y, expected.dropped, 10)
+    assert frame["dropped"].tolist() == lost.tolist() and frame["of all"].tolist() == total.tolist()
+    worst_first = [c.value for c in at.caption if c.value.startswith("Worst first")]  # the page's worst, then ours
+    assert [int(i) for i in re.findall(r"#(\d+)", worst_first[1])] == expected.dropped.tolist()  # 30: all shown
+    assert [d.proto.label for d in at.get("download_button")] == ["Download the 370 kept samples (.npz)"]
+
+
+def test_the_section_can_drop_what_is_above_the_page_s_threshold(page_run):
+    at = open_page("pages/anomalies.py", page_run["state"])
+    at.slider(key="anomalies.quantile").set_value(0.9).run()
+    at.radio(key="anomalies.screen.by").set_value("threshold").run()
+    assert not at.exception and not at.error
+    data, errors = page_run["data"], page_run["errors"]
+    threshold = anomaly.threshold_at(errors[data.val_idx], 0.9)  # the page's threshold: a quantile of validation
+    above = int((errors > threshold).sum())
+    assert metric(at, "Dropped") == f"{above} of 400" and above > 0  # training samples count too
