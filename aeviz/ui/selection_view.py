@@ -69,11 +69,13 @@ def _show_chosen(data: Dataset, importance: np.ndarray, top: np.ndarray, labels:
 
 
 def _start(key: tuple, run: Run, data: Dataset, top: np.ndarray, k: int) -> None:
-    train_x, _ = data.split("train")
-    val_x, val_y = data.split("val")
     code = run.model.config.latent_dim
-    task = Task(lambda report: fsel.compare(train_x, val_x, val_y, top, k, code, report=report),
-                f"Training three probes on {k} inputs each")
+
+    def work(report):  # the splits are copied here, not captured: a kept Task holds no arrays but the ranking
+        (train_x, _), (val_x, val_y) = data.split("train"), data.split("val")
+        return fsel.compare(train_x, val_x, val_y, top, k, code, report=report)
+
+    task = Task(work, f"Training three probes on {k} inputs each")
     with _LOCK:
         shared = tasks()
         shared[key] = task
