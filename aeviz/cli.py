@@ -1,4 +1,4 @@
-"""The `aeviz` command line: train, pack, evaluate, list datasets/models/runs, start the app.
+"""The `aeviz` command line: train, pack, evaluate, export, screen, list datasets/models/runs, start the app.
 
 A contract scripts and teachers rely on: bad input of any kind prints one line on stderr and exits 2, never a
 traceback. `train` saves the run folder after every epoch, so an interrupted run keeps its last finished epoch.
@@ -19,6 +19,7 @@ from tqdm import tqdm
 from aeviz import bundle, memory, noise, run_folders, runs
 from aeviz.cli_export import add_export
 from aeviz.cli_runs import add_runs
+from aeviz.cli_screen import add_screen
 from aeviz.cli_workshop import cmd_app, cmd_pack
 from aeviz.config import build_config, fields_of, offered, parse_value, to_dict
 from aeviz.data import DATASETS, load_dataset
@@ -286,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     _budget_flag(k)
     k.set_defaults(fn=cmd_pack)
     add_export(sub)
+    add_screen(sub)
     sub.add_parser("datasets", help="list datasets and their parameters").set_defaults(fn=cmd_datasets)
     sub.add_parser("models", help="list models and their parameters").set_defaults(fn=cmd_models)
     add_runs(sub)

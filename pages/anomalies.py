@@ -1,9 +1,10 @@
 """Anomalies: reconstruction error as an anomaly score: a threshold on the validation errors, the worst samples with
-their error maps, and an out-of-distribution check against noise, another dataset or an uploaded file."""
+their error maps, data screening (drop the worst, download the rest), and an out-of-distribution check against
+noise, another dataset or an uploaded file."""
 
 import streamlit as st
 
-from aeviz.ui import anomaly_view, explore
+from aeviz.ui import anomaly_view, explore, screening_view
 from aeviz.ui.layout import page_header
 
 page_header(
@@ -24,6 +25,9 @@ threshold = anomaly_view.threshold(codes)
 
 st.subheader("The worst reconstructed")
 anomaly_view.worst(run, data, codes)
+
+st.subheader("Data screening: drop the worst, keep the rest")
+screening_view.section(run, data, threshold)
 
 st.subheader("Out of distribution: feed it something else")
 anomaly_view.ood(run, data, codes, threshold)

@@ -1,9 +1,10 @@
-"""Features: which latent dimensions matter, what each one draws, which pixels drive the code, and (linear model)
-the learned subspace against PCA's."""
+"""Features: which latent dimensions matter, what each one draws, which pixels drive the code, feature selection
+(the top inputs kept and retrained on, against random inputs and PCA), and (linear model) the learned subspace
+against PCA's."""
 
 import streamlit as st
 
-from aeviz.ui import explore
+from aeviz.ui import explore, selection_view
 from aeviz.ui import features_view as view
 from aeviz.ui.layout import page_header
 
@@ -44,6 +45,9 @@ st.subheader("Which inputs drive the code", divider="gray")
 view.show_saliency(run, data, codes, dim)
 st.markdown("**The encoder's first-layer filters**")
 view.show_filters(run, data)
+
+st.subheader("Feature selection: keep the inputs that matter, retrain on them", divider="gray")
+selection_view.section(run, data)
 
 st.subheader("A linear autoencoder learns PCA", divider="gray")
 view.show_linear(run, data, codes)

@@ -116,7 +116,9 @@ def test_point_data_lists_the_worst_and_compares_with_another_toy():
     train(run, data)
     at = open_page("pages/anomalies.py", {"state.runs": {run.id: run}, "state.current_run": run.id})
     assert not at.exception and not at.error
-    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 10  # a table, not images, for points
+    assert len(at.dataframe[0].value) == 10  # a table, not images, for points
+    assert len(at.dataframe) == 3  # then the screening section's: per class, and the dropped rows (a table too)
+    assert len(at.dataframe[2].value) == 20  # floor(5% of all 400 points)
     at.selectbox(key="anomalies.ood").set_value("circles").run()
     assert not at.exception and not at.error
     circles = load_dataset("circles", n=2000).x

@@ -193,3 +193,14 @@ def _label_values(values: list[str]) -> np.ndarray:
     if all(_is_number(v) for v in values):
         return np.array(values, dtype=np.float64)
     return np.array(values, dtype=np.str_)
+
+
+def header(path: Path) -> list[str] | None:
+    """A CSV's header row (every column, the label's too), or None when it has none or cannot be read: for naming
+    its columns (the Features page's feature list). Reads the first two rows only."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            head = list(islice(_rows(fh, str(path)), 2))
+    except (OSError, UnicodeDecodeError, csv.Error, InputError):
+        return None
+    return _split_header(head)[0] if head else None
