@@ -108,6 +108,12 @@ PACK: dict[str, Spec] = {
         "the validation MSE falls as each layer joins, then again while fine-tuning.",
         "stacked", "mnist", {"latent_dim": 32, "hidden": (512, 256, 128), "pretrain_epochs": 1}, {},
         {"epochs": 20}, {"epochs": 15, **MNIST_QUICK}),
+    "hashing-32": Spec(
+        "Semantic hashing: 32-bit codes",
+        "Theory lab: in Semantic hashing, a digit's neighbours at Hamming distance 0, 1 and 2 are mostly the same "
+        "digit, and retrieval by its bits beats random-projection LSH with as many bits (precision@10).",
+        "hashing", "mnist", {"latent_dim": 32, "hidden": MLP}, {}, {"epochs": 15, "batch_size": 64},
+        {"epochs": 10, **MNIST_QUICK}),
     "noise-32": Spec(
         "Plain AE on pure noise: nothing to compress",
         "Train: beside the plain AE on digits, its validation loss hardly falls after the first epoch and ends no "

@@ -11,6 +11,7 @@ from aeviz.models.base import AEConfig, AutoEncoder, Output
 from aeviz.models.contractive import ContractiveAE
 from aeviz.models.conv import ConvAE
 from aeviz.models.denoising import DenoisingAE
+from aeviz.models.hashing import HashingAE
 from aeviz.models.linear import LinearAE
 from aeviz.models.sparse import SparseAE
 from aeviz.models.stacked import StackedAE
@@ -25,6 +26,7 @@ MODELS: dict[str, type[AutoEncoder]] = {
     "vae": VAE,
     "conv": ConvAE,
     "stacked": StackedAE,
+    "hashing": HashingAE,
 }
 
 AutoEncoder.summary = "undercomplete MLP: squeeze the input through a small code and rebuild it"
