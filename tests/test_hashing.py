@@ -1,17 +1,20 @@
 """Semantic hashing (issue 11, section 5): the `hashing` variant, retrieval by Hamming distance on hand-made codes
 with known answers, and the issue's known answer on MNIST: the trained hash's precision@10 beats random-projection
-LSH with the same number of bits. The Theory lab view is tested in tests/test_hashing_view.py."""
+LSH with the same number of bits; and the Theory lab view (AppTest) shows what the core computes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from streamlit.testing.v1 import AppTest
 
 from aeviz.analysis import hashing
 from aeviz.data import load_dataset
 from aeviz.errors import InputError
 from aeviz.models import build, make_config
+from aeviz.tasks import Task
+from aeviz.ui import hashing_view
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +130,46 @@ def test_on_mnist_the_trained_hash_beats_random_projection_lsh_with_as_many_bits
     assert lab.database_bits.shape == (3200, 32) and lab.query_bits.shape == (800, 32)
     # The bits are used: over half of the 2^32 possible codes would be absurd, but far more than a handful appear.
     assert len(np.unique(lab.database_bits, axis=0)) > 1000
+
+
+def _script() -> None:
+    from aeviz.ui import hashing_view
+
+    hashing_view.section()
+
+
+@pytest.fixture
+def view(lab, monkeypatch) -> AppTest:
+    """The section under AppTest with the module's trained pair as its finished task (no second training)."""
+    done = Task(lambda report: lab, "Training the pair")
+    done.done.wait(5)
+    monkeypatch.setattr(hashing_view, "_lab_task", lambda n_bits: done)
+    at = AppTest.from_function(_script, default_timeout=30)
+    return at.run()
+
+
+def test_the_view_shows_the_buckets_and_precisions_the_core_computes(lab, view):
+    at = view
+    assert not at.exception, at.exception
+    data = hashing_view._data()
+    for query in (0, 17):
+        at.number_input(key="theory.hash.query").set_value(query).run()
+        assert not at.exception
+        counts = [len(rows) for rows in hashing.buckets(lab.query_bits[query], lab.database_bits)]
+        assert [m.label for m in at.metric] == ["Hamming distance 0", "Hamming distance 1", "Hamming distance 2"]
+        assert [int(m.value) for m in at.metric] == counts, query
+        assert at.query_params["hash.query"] in (str(query), [str(query)])  # bound to the URL
+    table = at.dataframe[0].value
+    assert list(table["method"]) == list(hashing.METHODS.values())
+    assert list(table["precision@10"]) == [lab.precision[m] for m in hashing.METHODS]
+    assert len(data.val_idx) == 800 and at.number_input(key="theory.hash.query").max == 799
+
+
+def test_an_empty_bucket_is_said_in_words(lab, view):
+    at = view
+    empty = next(q for q in range(len(lab.query_bits))
+                 if len(hashing.buckets(lab.query_bits[q], lab.database_bits)[0]) == 0)
+    at.number_input(key="theory.hash.query").set_value(empty).run()
+    assert int(at.metric[0].value) == 0
+    assert any("Empty bucket: no training digit's code differs from the query's in exactly 0 bits" in c.value
+               for c in at.caption)
