@@ -173,3 +173,33 @@ def test_an_empty_bucket_is_said_in_words(lab, view):
     assert int(at.metric[0].value) == 0
     assert any("Empty bucket: no training digit's code differs from the query's in exactly 0 bits" in c.value
                for c in at.caption)
+
+
+def _patch_task(monkeypatch, task: Task) -> list[int]:
+    """`_lab_task` returns `task`; the list collects the bit counts whose cached task the view clears."""
+    cleared: list[int] = []
+
+    def factory(n_bits: int) -> Task:
+        return task
+
+    factory.clear = cleared.append
+    monkeypatch.setattr(hashing_view, "_lab_task", factory)
+    return cleared
+
+
+def test_while_training_the_view_shows_progress_and_a_failure_is_a_warning(monkeypatch):
+    import threading
+
+    gate = threading.Event()
+    running = Task(lambda report: gate.wait(10), "Training the pair")
+    _patch_task(monkeypatch, running)
+    at = AppTest.from_function(_script, default_timeout=30).run()
+    assert not at.exception and not at.metric and not at.dataframe  # no result yet
+    assert at.button(key="theory.hash.cancel").label == "Cancel"
+    gate.set()
+    failed = Task(lambda report: 1 / 0, "Training the pair")
+    failed.done.wait(5)
+    cleared = _patch_task(monkeypatch, failed)
+    at = AppTest.from_function(_script, default_timeout=30).run()
+    assert not at.exception and cleared == [32]  # the next visit trains again
+    assert "Training the pair failed: ZeroDivisionError" in at.warning[0].value
