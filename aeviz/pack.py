@@ -7,8 +7,9 @@ finished run is kept, so running the same command again resumes an interrupted p
 aeviz run is never touched (the pack refuses before training anything).
 
 Measured on 2 busy cores (load 4-6, 2026-11): the full pack in 4 minutes (187 s of CPU), --quick in 45 s, before
-noise-32 joined (19 s more, 3 s with --quick). Every check of `aeviz.lesson_checks` is green on a run of the pack,
-full and --quick (tests/test_lesson_checks.py trains the --quick ones).
+noise-32 joined (19 s more, 3 s with --quick) and hashing-32 (11 s more, 4 s with --quick). Every check of
+`aeviz.lesson_checks` is green on a run of the pack, full and --quick (tests/test_lesson_checks.py trains the
+--quick ones).
 
 No trained weights ship inside the package. A starter run would fit the 5 MB budget (the 2-D VAE is 1.9 MB in
 fp16), but it would be a binary that every later change to a model's layers or to the run format must keep
