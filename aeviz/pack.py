@@ -7,8 +7,9 @@ finished run is kept, so running the same command again resumes an interrupted p
 aeviz run is never touched (the pack refuses before training anything).
 
 Measured on 2 busy cores (load 4-6, 2026-11): the full pack in 4 minutes (187 s of CPU), --quick in 45 s, before
-noise-32 joined (19 s more, 3 s with --quick). Every check of `aeviz.lesson_checks` is green on a run of the pack,
-full and --quick (tests/test_lesson_checks.py trains the --quick ones).
+noise-32 joined (19 s more, 3 s with --quick) and hashing-32 (11 s more, 4 s with --quick). Every check of
+`aeviz.lesson_checks` is green on a run of the pack, full and --quick (tests/test_lesson_checks.py trains the
+--quick ones).
 
 No trained weights ship inside the package. A starter run would fit the 5 MB budget (the 2-D VAE is 1.9 MB in
 fp16), but it would be a binary that every later change to a model's layers or to the run format must keep
@@ -113,6 +114,12 @@ PACK: dict[str, Spec] = {
         "the validation MSE falls as each layer joins, then again while fine-tuning.",
         "stacked", "mnist", {"latent_dim": 32, "hidden": (512, 256, 128), "pretrain_epochs": 1}, {},
         {"epochs": 20}, {"epochs": 15, **MNIST_QUICK}),
+    "hashing-32": Spec(
+        "Semantic hashing: 32-bit codes",
+        "Theory lab: in Semantic hashing, a digit's neighbours at Hamming distance 0, 1 and 2 are mostly the same "
+        "digit, and retrieval by its bits beats random-projection LSH with as many bits (precision@10).",
+        "hashing", "mnist", {"latent_dim": 32, "hidden": MLP}, {}, {"epochs": 15, "batch_size": 64},
+        {"epochs": 10, **MNIST_QUICK}),
     "noise-32": Spec(
         "Plain AE on pure noise: nothing to compress",
         "Train: beside the plain AE on digits, its validation loss hardly falls after the first epoch and ends no "

@@ -11,6 +11,7 @@ from aeviz.models.base import AEConfig, AutoEncoder, Output
 from aeviz.models.contractive import ContractiveAE
 from aeviz.models.conv import ConvAE
 from aeviz.models.denoising import DenoisingAE
+from aeviz.models.hashing import HashingAE
 from aeviz.models.linear import LinearAE
 from aeviz.models.psd import PSD
 from aeviz.models.sparse import SparseAE
@@ -27,6 +28,7 @@ MODELS: dict[str, type[AutoEncoder]] = {
     "conv": ConvAE,
     "stacked": StackedAE,
     "psd": PSD,
+    "hashing": HashingAE,
 }
 
 AutoEncoder.summary = "undercomplete MLP: squeeze the input through a small code and rebuild it"
