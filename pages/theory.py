@@ -1,16 +1,17 @@
 """Theory lab: ideas from the autoencoder literature made visible, one section at a time (a switch bound to the URL,
-so only the section shown trains anything): the vector field a denoising autoencoder learns, and the tangent a
-contractive one follows."""
+so only the section shown trains anything): the vector field a denoising autoencoder learns, the tangent a
+contractive one follows, and binary codes for retrieval (semantic hashing)."""
 
 import streamlit as st
 
-from aeviz.ui import field_view, tangent_view, url
+from aeviz.ui import field_view, hashing_view, tangent_view, url
 from aeviz.ui.layout import page_header
 
 SECTIONS = {
     "Denoising field": ("A denoising autoencoder learns a vector field that points back to the data",
                         field_view.section),
     "Contractive tangents": ("Contractive codes follow the manifold's tangent", tangent_view.section),
+    "Semantic hashing": ("Semantic hashing: binary codes for retrieval", hashing_view.section),
 }
 
 page_header(

@@ -23,7 +23,7 @@ def ring_lab():
 def test_the_default_section_is_the_field_and_the_switch_offers_the_others():
     at = open_page("pages/theory.py")
     assert not at.exception
-    assert at.radio(key="theory.section").options == ["Denoising field", "Contractive tangents"]
+    assert at.radio(key="theory.section").options == ["Denoising field", "Contractive tangents", "Semantic hashing"]
     assert at.subheader[0].value.startswith("A denoising autoencoder learns a vector field")
 
 

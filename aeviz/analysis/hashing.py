@@ -152,19 +152,14 @@ class Retrieval:
 def train_pair(data: Dataset, n_bits: int, report: Report = no_report) -> Retrieval:
     """A hashing model with `n_bits` bits and a plain AE with as many code units, trained on `data` with the same
     seed, epoch by epoch through `report` (which may cancel); then scored by `compare`."""
-    from aeviz.runs import Run
-    from aeviz.training import EpochEvent, fit
-    from aeviz.training_config import TrainConfig
+    from aeviz.analysis.lab import train_models
 
     if data.y is None:
         raise InputError(f"{data.name} has no labels; retrieval is scored by label, so pick labelled data.")
-    config, epochs = TrainConfig(**LAB_TRAIN), LAB_TRAIN["epochs"]
-    pair = (Run.create("hashing", data.shape, data.source, data.params, config, latent_dim=n_bits),
-            Run.create("ae", data.shape, data.source, data.params, config, latent_dim=n_bits))
-    for i, (run, label) in enumerate(zip(pair, ("the hashing model", "the plain AE"))):
-        for event in fit(run, data):
-            if isinstance(event, EpochEvent):
-                report(f"training {label}: epoch {event.epoch} of {epochs}", (i + event.epoch / epochs) / 2.1)
+    train = {k: v for k, v in LAB_TRAIN.items() if k != "epochs"}
+    pair = train_models(data, [("the hashing model", "hashing", {"latent_dim": n_bits}),
+                               ("the plain AE", "ae", {"latent_dim": n_bits})], LAB_TRAIN["epochs"], report,
+                        share=2 / 2.1, **train)
     report("searching: precision@10 of each method", 2 / 2.1)
     (x_train, y_train), (x_val, y_val) = data.split("train"), data.split("val")
     precision = compare(pair[0].model, pair[1].model, x_train, y_train, x_val, y_val, K)
