@@ -23,7 +23,8 @@ page_header(
     "direction its code responds to, and keeps only those along the data.",
     "compare the two fields on the defaults: away from the circles the DAE's arrows go all the way to the data, the "
     "plain AE's about half of it. Then move **steps** to 10: the DAE walks random points onto the data. In "
-    "**Contractive tangents**, the tied CAE's strokes lie along the ring; the untied CAE's wander.",
+    "**Contractive tangents**, the tied CAE's strokes lie along the ring; the untied CAE's wander. In **Semantic "
+    "hashing**, the digits stored at the query's own 16-bit address are all 6s, like the query.",
     r"g(f(\tilde x)) - \tilde x \;\approx\; \sigma^2\, \nabla_x \log p(x), \qquad "
     r"\mathcal L_{\text{CAE}} = \lVert x - g(f(x)) \rVert^2 + \lambda \lVert \partial f / \partial x \rVert_F^2",
 )

@@ -39,7 +39,9 @@ def _lab_task(n_bits: int) -> Task:
 
 def section() -> None:
     left, right = st.columns(2)
-    n_bits = int(url.selectbox(left, "Bits in the code", BITS, index=1, key="theory.hash.bits",
+    # 16 bits by default: 65,536 addresses for 3,200 digits, so a query's buckets within distance 2 hold digits (a
+    # median of 4, 19 and 50); with 32 bits most of them are empty (medians 0, 1, 2).
+    n_bits = int(url.selectbox(left, "Bits in the code", BITS, index=0, key="theory.hash.bits",
                                help="the hash has this many bits; LSH and the plain AE get as many"))
     task = _lab_task(n_bits)
     if task.running:
@@ -73,6 +75,10 @@ def _buckets(data: Dataset, lab: hashing.Retrieval, query: int) -> None:
     for column, (d, rows) in zip(counts.columns(len(buckets)), enumerate(buckets)):
         same = int((y_train[rows] == y_val[query]).sum())
         column.metric(f"Hamming distance {d}", len(rows), help=f"{same} of them a {label}" if len(rows) else None)
+    if not any(len(rows) for rows in buckets):
+        st.info(f"No training digit within Hamming distance 2: {len(bits)} bits make {2 ** len(bits):,} addresses "
+                f"for {len(y_train):,} digits, so most of them are empty. Fewer bits put similar digits at the "
+                "same address.", icon=":material/info:")
     for d, rows in enumerate(buckets):
         st.markdown(f"**Distance {d}**: {len(rows):,} training digits")
         if len(rows) == 0:
