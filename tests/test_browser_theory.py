@@ -54,3 +54,31 @@ def test_the_theory_lab_draws_both_fields_and_the_flow(browser, server, shots): 
     pg.get_by_text("of the way there", exact=False).first.wait_for()
     no_exception(pg)
     pg.close()
+
+
+def test_the_tangent_and_hashing_sections_draw_what_they_trained(browser, server, shots):  # noqa: F811
+    """The section switch keeps the session: Contractive tangents draws four charts, each titled with its mean angle,
+    the tied CAE's the smallest of the two CAEs'; Semantic hashing shows the query's three buckets with digits in
+    them (16 bits by default) and the precision table."""
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.set_default_timeout(120_000)
+    pg.goto(f"{server[0]}/theory?section=Contractive+tangents")
+    pg.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .filter(el => String(((el.layout || {}).title || {}).text || '').includes('off the tangent')).length == 4""")
+    angles = {m.group(1): int(m.group(2)) for t in _titles(pg)
+              if (m := re.match(r"(?:<b>)*(.+?): (\d+)° off the tangent", t))}
+    assert set(angles) == {"CAE (tied)", "CAE (untied)", "Plain AE", "DAE"}, _titles(pg)
+    assert angles["CAE (tied)"] < angles["CAE (untied)"], angles  # measured 10 against 24
+    no_exception(pg)
+    pg.screenshot(path=str(shots / "theory-tangents-1400.png"))
+
+    pg.locator(key("theory.section")).get_by_text("Semantic hashing").click()  # the same session; the URL follows
+    pg.get_by_text("Distance 0:", exact=False).first.wait_for()
+    assert "section=Semantic+hashing" in pg.url or "section=Semantic%20hashing" in pg.url, pg.url
+    counts = [int(v) for v in pg.locator('[data-testid="stMetricValue"]').all_inner_texts()]
+    assert len(counts) == 3 and counts[0] > 0, counts  # the default query's own address holds digits
+    assert pg.locator('[data-testid="stImage"] img').count() >= 4  # the query and its three buckets
+    no_exception(pg)
+    pg.set_viewport_size({"width": 1024, "height": 768})
+    pg.screenshot(path=str(shots / "theory-hashing-1024.png"))
+    pg.close()

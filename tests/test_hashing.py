@@ -165,7 +165,7 @@ def test_the_view_shows_the_buckets_and_precisions_the_core_computes(lab, view):
         at.number_input(key="theory.hash.query").set_value(query).run()
         assert not at.exception
         counts = [len(rows) for rows in hashing.buckets(lab.query_bits[query], lab.database_bits)]
-        assert [m.label for m in at.metric] == ["Hamming distance 0", "Hamming distance 1", "Hamming distance 2"]
+        assert [m.label for m in at.metric] == ["Distance 0", "Distance 1", "Distance 2"]
         assert [int(m.value) for m in at.metric] == counts, query
         assert at.query_params["hash.query"] in (str(query), [str(query)])  # bound to the URL
     table = at.dataframe[0].value

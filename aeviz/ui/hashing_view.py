@@ -74,7 +74,7 @@ def _buckets(data: Dataset, lab: hashing.Retrieval, query: int) -> None:
     buckets = hashing.buckets(bits, lab.database_bits)
     for column, (d, rows) in zip(counts.columns(len(buckets)), enumerate(buckets)):
         same = int((y_train[rows] == y_val[query]).sum())
-        column.metric(f"Hamming distance {d}", len(rows), help=f"{same} of them a {label}" if len(rows) else None)
+        column.metric(f"Distance {d}", len(rows), help=f"{same} of them a {label}" if len(rows) else None)
     if not any(len(rows) for rows in buckets):
         st.info(f"No training digit within Hamming distance 2: {len(bits)} bits make {2 ** len(bits):,} addresses "
                 f"for {len(y_train):,} digits, so most of them are empty. Fewer bits put similar digits at the "
