@@ -76,3 +76,16 @@ def test_on_mnist_the_prediction_error_falls_and_the_parts_are_recorded():
     assert last["train_loss"] == pytest.approx(last["train_recon"] + last["train_sparsity"] + last["train_prediction"],
                                                rel=1e-4)
     assert last["active_fraction"] < 0.9  # inferred codes are sparse
+
+
+def test_the_live_loss_chart_draws_the_three_parts():
+    """What the Train page's live chart draws from the step events of a PSD run: the total and its three parts."""
+    from aeviz.plots import loss_curves
+    from aeviz.training import StepEvent, fit
+
+    data = load_dataset("mnist", limit=200)
+    run = Run.create("psd", data.shape, "mnist", {"limit": 200}, TrainConfig(epochs=1, batch_size=32, log_every=1),
+                     latent_dim=16)
+    points = [{"epoch": e.epoch - 1 + e.step / e.steps, **e.losses} for e in fit(run, data) if isinstance(e, StepEvent)]
+    names = [trace.name for trace in loss_curves(points, run.history).data]
+    assert names == ["train loss", "train recon", "train sparsity", "train prediction", "validation loss"]
