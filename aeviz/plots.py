@@ -16,7 +16,7 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
            "#31a354", "#756bb1"]
 PART_COLOURS = {"loss": "#111111", "recon": "#1f77b4", "kl": "#d62728", "sparsity": "#2ca02c",
-                "contractive": "#9467bd", "prediction": "#e377c2"}  # not orange: the validation loss is
+                "contractive": "#9467bd", "prediction": "#e377c2"}  # not orange: the validation loss's colour
 # Every figure's template: Plotly's white theme, the title in a row of its own under the mode bar (which Plotly draws
 # over the figure's top-right corner, where a long title would run under it), and a mode bar without the buttons that
 # crowd it onto two rows in a narrow column (zoom in/out and autoscale: the zoom box and reset do the same).

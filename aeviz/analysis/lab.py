@@ -3,7 +3,8 @@ with progress through a task's `report` (which may cancel). One home for what th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from aeviz.tasks import Report, no_report
 

@@ -16,7 +16,7 @@ from aeviz.plots import CHART_CONFIG
 from aeviz.plots_field import field_figure
 from aeviz.tasks import Task
 from aeviz.ui import url
-from aeviz.ui.latent_view import task_progress
+from aeviz.ui.latent_view import shared_result
 
 LAB_DATA = ("circles", "moons", "spiral")  # 2-D toy sets of the registry
 STARTS = 60  # random starting points for the flow
@@ -42,13 +42,8 @@ def section() -> None:
                              help="the DAE learns to undo noise of this size: its arrows reach about this far")
     steps = url.slider(right, "Apply the reconstruction again and again: steps", 0, 30, 0, key="theory.field.steps",
                        help="x ← g(f(x)), from random points: the DAE's walk onto the data")
-    task = _pair_task(name, float(noise_level))
-    if task.running:
-        task_progress(task, "theory.field.cancel")
-        return
-    if task.cancelled or task.error:
-        _pair_task.clear(name, float(noise_level))  # cached for everyone: the next visit starts this one again
-        st.warning(task.status() + ". Reload the page to train them again.", icon=":material/warning:")
+    task = shared_result(_pair_task, (name, float(noise_level)), "theory.field.cancel")
+    if task is None:
         return
     data, (dae, ae) = _data(name), task.result
     points = field.grid(data.x)

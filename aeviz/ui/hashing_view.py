@@ -18,7 +18,7 @@ from aeviz.data import Dataset, load_dataset
 from aeviz.plots import tile
 from aeviz.tasks import Task
 from aeviz.ui import url
-from aeviz.ui.latent_view import task_progress
+from aeviz.ui.latent_view import shared_result
 
 BITS = (16, 32, 48, 64)
 SHOWN = 30  # thumbnails drawn per bucket (the count says how many there are)
@@ -43,13 +43,8 @@ def section() -> None:
     # median of 4, 19 and 50); with 32 bits most of them are empty (medians 0, 1, 2).
     n_bits = int(url.selectbox(left, "Bits in the code", BITS, index=0, key="theory.hash.bits",
                                help="the hash has this many bits; LSH and the plain AE get as many"))
-    task = _lab_task(n_bits)
-    if task.running:
-        task_progress(task, "theory.hash.cancel")
-        return
-    if task.cancelled or task.error:
-        _lab_task.clear(n_bits)  # cached for everyone: the next visit starts this one again
-        st.warning(task.status() + ". Reload the page to train them again.", icon=":material/warning:")
+    task = shared_result(_lab_task, (n_bits,), "theory.hash.cancel")
+    if task is None:
         return
     data, lab = _data(), task.result
     n_val = len(data.val_idx)

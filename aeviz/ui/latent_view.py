@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -111,6 +112,21 @@ def task_progress(task: Task, key: str) -> None:
             st.rerun()
 
     poll()
+
+
+def shared_result(factory: Any, args: tuple, cancel_key: str) -> Task | None:
+    """The finished task `factory(*args)` (an st.cache_resource task factory, shared by every session), or None:
+    while it runs, its progress and Cancel are drawn; once it failed or was cancelled, a warning, and the cached
+    task is cleared so the next visit starts it again."""
+    task = factory(*args)
+    if task.running:
+        task_progress(task, cancel_key)
+        return None
+    if task.cancelled or task.error:
+        factory.clear(*args)  # cached for everyone: the next visit starts this one again
+        st.warning(task.status() + ". Reload the page to train them again.", icon=":material/warning:")
+        return None
+    return task
 
 
 def colour_controls(page: str, codes: Codes, data: Dataset) -> tuple[str, dict]:

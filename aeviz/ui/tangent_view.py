@@ -15,7 +15,7 @@ from aeviz.plots import CHART_CONFIG
 from aeviz.plots_tangents import direction_figure, spectrum_figure
 from aeviz.tasks import Task
 from aeviz.ui import url
-from aeviz.ui.latent_view import task_progress
+from aeviz.ui.latent_view import shared_result
 
 EVERY = 10  # a stroke at every 10th point: 200 of the 2,000, readable on a projector
 
@@ -42,13 +42,8 @@ def _figures(name: str, lab: dict) -> tuple[np.ndarray, dict[str, dict]]:
 def section() -> None:
     name = url.selectbox(st, "Data", tangents.LAB_DATA, key="theory.tangent.data",
                          help="a ring (a 1-D manifold in 2-D) or a 2-D sheet rolled up in 3-D")
-    task = _lab_task(name)
-    if task.running:
-        task_progress(task, "theory.tangent.cancel")
-        return
-    if task.cancelled or task.error:
-        _lab_task.clear(name)  # cached for everyone: the next visit starts this one again
-        st.warning(task.status() + ". Reload the page to train them again.", icon=":material/warning:")
+    task = shared_result(_lab_task, (name,), "theory.tangent.cancel")
+    if task is None:
         return
     points, figures = _figures(name, task.result)
     st.dataframe(pd.DataFrame({
