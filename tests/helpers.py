@@ -43,3 +43,17 @@ def trained_moons_run(n: int = 300, latent_dim: int = 2, hidden: tuple[int, ...]
                      latent_dim=latent_dim)
     train(run, data)
     return run
+
+
+def trained_mnist_run(limit: int = 400, epochs: int = 2, hidden: tuple[int, ...] = (32,), latent_dim: int = 4):
+    """(run, data): a small ae trained for `epochs` on `limit` bundled MNIST digits, for pages that need a real run."""
+    from aeviz.data import load_dataset
+    from aeviz.runs import Run
+    from aeviz.training import train
+    from aeviz.training_config import TrainConfig
+
+    data = load_dataset("mnist", limit=limit)
+    run = Run.create("ae", data.shape, "mnist", data.params, TrainConfig(epochs=epochs, batch_size=32, lr=3e-3),
+                     hidden=hidden, latent_dim=latent_dim)
+    train(run, data)
+    return run, data

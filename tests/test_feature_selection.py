@@ -17,6 +17,7 @@ from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from tests.conftest import open_page
+from tests.helpers import trained_mnist_run
 
 INFORMATIVE = [4, 11, 17]
 
@@ -102,11 +103,7 @@ def test_a_csv_s_column_titles_name_its_features(tmp_path):
 # -- the Features page ------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def mnist_run():
-    data = load_dataset("mnist", limit=400)
-    run = Run.create("ae", data.shape, "mnist", data.params, TrainConfig(epochs=2, batch_size=32, lr=3e-3),
-                     hidden=(32,), latent_dim=4)
-    train(run, data)
-    return run
+    return trained_mnist_run()[0]
 
 
 def test_the_section_ranks_offers_the_csv_and_compares_after_the_task(mnist_run):

@@ -16,18 +16,14 @@ from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from aeviz.ui import clusters_view
 from tests.conftest import open_page
-from tests.helpers import trained_moons_run
+from tests.helpers import trained_mnist_run, trained_moons_run
 
 PAGE = "pages/clusters.py"
 
 
 @pytest.fixture(scope="module")
 def trained():
-    data = load_dataset("mnist", limit=400)
-    run = Run.create("ae", data.shape, "mnist", data.params, TrainConfig(epochs=2, batch_size=32, lr=3e-3),
-                     hidden=(32,), latent_dim=4)
-    train(run, data)
-    return run, data
+    return trained_mnist_run()
 
 
 def seeded(run: Run) -> dict:
