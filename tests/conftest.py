@@ -33,6 +33,12 @@ def open_page(page: str, state: dict | None = None, timeout: float = 60, query: 
     return at.run()
 
 
+def picker(at, prefix: str):
+    """The run picker whose key starts with `prefix` ("recon.run.<id>"; its key also carries a hash of its labels)."""
+    (box,) = [s for s in at.selectbox if (s.key or "").startswith(prefix + ".")]
+    return box
+
+
 VISITOR = "0123456789abcdef" * 2  # a visitor's secret token, as their cookie would hold it
 ADMIN_TOKEN = "teacher-token-123"
 

@@ -18,7 +18,7 @@ from aeviz.evaluation import corrupt, reconstruct_all
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from aeviz.ui.denoise_view import CURVE_MAX
-from tests.conftest import open_page
+from tests.conftest import open_page, picker
 
 MNIST = ("mnist", {"limit": 300})
 
@@ -74,7 +74,7 @@ def test_a_fresh_session_is_shown_the_newest_saved_run(run, tmp_path, monkeypatc
     assert not at.exception
     assert at.session_state["state.current_run"] == run.id
     assert any("Showing the newest saved run" in c.value for c in at.caption)
-    assert at.selectbox(key=f"recon.run.{run.id}").value == run.id
+    assert picker(at, f"recon.run.{run.id}").value == run.id
     assert len(at.metric) == 8
 
 
@@ -205,3 +205,16 @@ def test_a_run_still_training_is_read_between_its_steps(monkeypatch):
         job.stop()
         assert job.done.wait(30), "the job stops at the next step"
     assert job.state == "stopped"
+
+
+def test_the_run_picker_is_a_new_widget_when_a_label_changes(run, tmp_path, monkeypatch):
+    """Streamlit 1.67 keeps showing a keyed select box's old text when only its labels change (seen after a Stop:
+    "in training" on a stopped run), so the picker's key carries a hash of its labels."""
+    monkeypatch.setenv("AEVIZ_RUNS", str(tmp_path))
+    at = open_page("pages/reconstructions.py", {"state.runs": {run.id: run}, "state.current_run": run.id})
+    before = picker(at, f"recon.run.{run.id}")
+    monkeypatch.setattr(run, "title", "Renamed for the room")
+    at.run()
+    after = picker(at, f"recon.run.{run.id}")
+    assert after.key != before.key and after.value == run.id
+    assert after.options[0].startswith("Renamed for the room · ") and not before.options[0].startswith("Renamed")

@@ -13,7 +13,7 @@ from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from aeviz.ui import state
-from tests.conftest import ADMIN_TOKEN, as_visitor, mine, open_page
+from tests.conftest import ADMIN_TOKEN, as_visitor, mine, open_page, picker
 
 DATA = ("mnist", {"limit": 300})
 
@@ -152,7 +152,7 @@ def test_another_visitors_run_is_unlisted_but_opens_read_only_from_its_link(trai
     assert not [s for s in listed.selectbox if s.key.startswith("train.run")], "someone else's run is not listed"
     at = open_page("pages/latent.py", as_visitor(), query={"run": trained.id})
     assert not at.exception and at.session_state["state.current_run"] == trained.id
-    assert any("shared with you" in o for o in at.selectbox(key=f"latent.run.{trained.id}").options)
+    assert any("shared with you" in o for o in picker(at, f"latent.run.{trained.id}").options)
     train_page = open_page("pages/train.py", as_visitor(), query={"run": trained.id})
     assert train_page.button(key="train.continue").label == "Continue as my copy"
     assert "train.runs.delete" not in [b.key for b in train_page.button], "not listed, so nothing to delete"

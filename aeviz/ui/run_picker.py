@@ -7,6 +7,7 @@ as shared. Picking one makes it current for the session and puts it in the URL (
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import streamlit as st
@@ -48,7 +49,10 @@ def run_picker(page: str, where: Any = st, label: str = "Run") -> Run | None:
     current = state.current_run()
     if not ids:
         return current
-    key = f"{page}.run.{current.id if current else 'none'}"  # a new widget whenever the current run changes
+    # A new widget whenever the current run or any label changes: Streamlit 1.67 keeps showing a keyed select box's
+    # old text when only its labels change (measured: "in training" after a Stop, though the label said "stopped").
+    labels_id = zlib.crc32("\n".join(labels[i] for i in ids).encode())
+    key = f"{page}.run.{current.id if current else 'none'}.{labels_id:08x}"
     where.selectbox(label, ids, index=ids.index(current.id) if current is not None else None, key=key,
                     format_func=labels.get, on_change=_pick, args=(key,),
                     placeholder=f"Pick one of {len(ids)} runs",
