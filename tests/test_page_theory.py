@@ -48,3 +48,19 @@ def test_a_bad_section_in_the_url_falls_back_with_a_note():
     at = open_page("pages/theory.py", query={"section": "Nonsense"})
     assert not at.exception
     assert at.radio(key="theory.section").value == "Denoising field"
+
+
+def test_the_field_section_reports_both_fields_from_its_trained_pair():
+    from aeviz.analysis import field
+    from aeviz.ui import field_view
+
+    task = field_view._pair_task("circles", 0.1)
+    assert task.done.wait(120) and task.error is None
+    at = open_page("pages/theory.py")
+    assert not at.exception
+    data = field_view._data("circles")
+    points = field.grid(data.x)
+    reaches = [c.value for c in at.caption if c.value.startswith("Away from the data its arrows go")]
+    expected = [field.reach(points, field.field(run.model, points), data.x) for run in task.result]
+    assert reaches == [f"Away from the data its arrows go **{r:.0%}** of the way there (median; arrows drawn to "
+                       "scale with each other, the longest one grid cell)." for r in expected]

@@ -89,3 +89,22 @@ def test_the_live_loss_chart_draws_the_three_parts():
     points = [{"epoch": e.epoch - 1 + e.step / e.steps, **e.losses} for e in fit(run, data) if isinstance(e, StepEvent)]
     names = [trace.name for trace in loss_curves(points, run.history).data]
     assert names == ["train loss", "train recon", "train sparsity", "train prediction", "validation loss"]
+
+
+def test_the_train_page_shows_a_trained_psd_run_and_a_tied_one():
+    from tests.conftest import open_page
+
+    data = load_dataset("mnist", limit=300)
+    trained = {}
+    for name, params in (("psd", {"latent_dim": 16}), ("ae", {"hidden": (32,), "latent_dim": 4, "tied": True})):
+        run = Run.create(name, data.shape, "mnist", {"limit": 300}, TrainConfig(epochs=1, batch_size=64), **params)
+        train(run, data)
+        trained[name] = run
+    for name, run in trained.items():
+        at = open_page("pages/train.py", {"state.runs": dict((r.id, r) for r in trained.values()),
+                                          "state.current_run": run.id, "state.data": ("mnist", {"limit": 300})})
+        assert not at.exception, at.exception
+        label = next(s for s in at.selectbox if (s.key or "").startswith(f"train.run.{run.id}.")).options
+        assert any(("sparsity weight 0.5, prediction weight 1, steps 10" if name == "psd" else " · tied · ") in o
+                   for o in label), label
+        assert any(m.label.startswith("validation MSE") for m in at.metric)
