@@ -101,7 +101,7 @@ def test_the_train_page_shows_a_trained_psd_run_and_a_tied_one():
         train(run, data)
         trained[name] = run
     for name, run in trained.items():
-        at = open_page("pages/train.py", {"state.runs": dict((r.id, r) for r in trained.values()),
+        at = open_page("pages/train.py", {"state.runs": {r.id: r for r in trained.values()},
                                           "state.current_run": run.id, "state.data": ("mnist", {"limit": 300})})
         assert not at.exception, at.exception
         label = next(s for s in at.selectbox if (s.key or "").startswith(f"train.run.{run.id}.")).options

@@ -16,6 +16,7 @@ from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
 from tests.conftest import open_page
+from tests.helpers import trained_mnist_run
 from tests.test_cli import cli
 
 ERRORS = np.array([0.1, 0.9, 0.3, 0.9, 0.5, 0.2, 0.7, 0.4, 0.6, 0.8])  # rows 1 and 3 tie for the worst
@@ -97,10 +98,7 @@ def test_without_labels_the_npz_has_no_y(tmp_path):
 # -- aeviz screen ----------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    data = load_dataset("mnist", limit=300)
-    run = Run.create("ae", data.shape, "mnist", data.params, TrainConfig(epochs=1, batch_size=64), hidden=(16,),
-                     latent_dim=2)
-    train(run, data)
+    run, data = trained_mnist_run(limit=300, epochs=1, hidden=(16,), latent_dim=2)
     path = runs.save(run, tmp_path_factory.mktemp("runs") / "tiny")
     return {"path": path, "errors": anomaly.errors(run.model, data.x), "y": data.y}
 
