@@ -39,6 +39,39 @@ def picker(at, prefix: str):
     return box
 
 
+def lesson_run_slugs() -> list[str]:
+    """The workshop pack's runs the seven lessons use, and ae-32: the plain AE their checks compare with."""
+    from aeviz.lessons import LESSONS
+
+    return sorted({lesson.pack for lesson in LESSONS} | {"ae-32"})
+
+
+@pytest.fixture(scope="session")
+def lesson_pack(tmp_path_factory) -> Path:
+    """Those runs as `aeviz pack --quick` trains them, once per session (~25 s on 2 cores), in a folder: the lesson
+    checks load them (tests/test_lesson_checks.py), the browser walk of the lessons serves them."""
+    from aeviz import pack
+
+    out = tmp_path_factory.mktemp("lesson-pack")
+    pack.make_pack(out, quick=True, only=lesson_run_slugs())
+    return out
+
+
+@pytest.fixture(scope="session")
+def default_mnist_ae():
+    """The Train page's default run on the bundled MNIST (ae, code 32, 20 epochs, ~15 s), trained once per session
+    for the tests that check what it reaches (test_quality, test_hints). Read it; do not train it further."""
+    from aeviz.data import load_dataset
+    from aeviz.runs import Run
+    from aeviz.training import train
+    from aeviz.training_config import TrainConfig
+
+    data = load_dataset("mnist")
+    run = Run.create("ae", data.shape, data.source, data.params, TrainConfig())
+    assert train(run, data).status == "finished"
+    return run
+
+
 VISITOR = "0123456789abcdef" * 2  # a visitor's secret token, as their cookie would hold it
 ADMIN_TOKEN = "teacher-token-123"
 

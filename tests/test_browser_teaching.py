@@ -116,14 +116,9 @@ def test_slow_motion_redraws_the_codes_within_an_epoch(teacher, shots):
     no_exception(teacher)
 
 
-LESSON_RUNS = sorted({lesson.pack for lesson in LESSONS} | {"ae-32"})  # ae-32: the plain AE the checks compare with
-
-
 @pytest.fixture(scope="module")
-def pack_server(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pack")
-    pack.make_pack(out, quick=True, only=LESSON_RUNS)  # ~40 s on 2 cores
-    with serve(out, tmp_path_factory.mktemp("scratch")) as url:
+def pack_server(lesson_pack, tmp_path_factory):
+    with serve(lesson_pack, tmp_path_factory.mktemp("scratch")) as url:  # the session's --quick lesson runs
         yield url
 
 

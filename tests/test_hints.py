@@ -58,8 +58,9 @@ def val(mnist):
 
 
 @pytest.fixture(scope="module")
-def ae(mnist):
-    return trained("ae", mnist)
+def ae(mnist, default_mnist_ae):
+    assert not suggested("ae", mnist).model and not suggested("ae", mnist).train  # the defaults: the session's run
+    return default_mnist_ae
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,9 @@ from aeviz import pack
 from aeviz.analysis import effects
 from aeviz.data import load_dataset
 from aeviz.runs import Run
+from aeviz.runs import load as load_run
 from aeviz.training import train
-
+from tests.conftest import lesson_run_slugs
 
 _DATA: dict[str, object] = {}  # run id -> the dataset it was trained on
 _LOADED: dict[tuple, object] = {}
@@ -40,11 +41,22 @@ def data_of(run: Run):
     return _DATA[run.id]
 
 
+def _load(folder, slug: str) -> Run:
+    """The pack's run `slug` as the session's `lesson_pack` fixture trained and saved it (`aeviz pack --quick`)."""
+    spec = pack.PACK[slug]
+    data_params, _ = spec.settings(quick=True)
+    key = (spec.data, tuple(sorted(data_params.items())))
+    if key not in _LOADED:
+        _LOADED[key] = load_dataset(spec.data, **data_params)
+    run = load_run(folder / slug)
+    _DATA[run.id] = _LOADED[key]
+    return run
+
+
 @pytest.fixture(scope="module")
-def runs() -> dict[str, Run]:
-    """The pack's --quick runs the lessons use, and runs that lack each effect (~30 s on 2 cores)."""
-    out = {slug: _train(slug) for slug in ("linear-32", "ae-2d", "ae-32", "sparse-64", "denoising-32",
-                                           "contractive-16", "vae-2d", "noise-32")}
+def runs(lesson_pack) -> dict[str, Run]:
+    """The pack's --quick runs the lessons use (trained once per session), and runs that lack each effect."""
+    out = {slug: _load(lesson_pack, slug) for slug in lesson_run_slugs()}
     one_step = {"epochs": 1, "batch_size": 4096}  # 3,200 training digits: one optimisation step
     out["linear-1step"] = _train("linear-32", **one_step)
     out["ae-1step"] = _train("ae-32", **one_step)

@@ -20,9 +20,8 @@ def mnist():
     return load_dataset("mnist")
 
 
-def test_default_ae_beats_pca_and_pixels(mnist):
-    run = Run.create("ae", mnist.shape, "mnist", train_config=TrainConfig())  # ae, latent 32, 20 epochs
-    assert train(run, mnist).status == "finished"
+def test_default_ae_beats_pca_and_pixels(mnist, default_mnist_ae):
+    run = default_mnist_ae  # ae, latent 32, 20 epochs, trained once per session (tests/conftest.py)
     x_val, y_val = mnist.split("val")
     result = evaluate(run.model, mnist.split("train")[0], x_val, y_val)
     assert result["mse"] < 0.9 * result["pca_mse"], result
