@@ -216,9 +216,12 @@ def test_theory_the_dae_field_points_at_the_circles_and_walks_points_onto_them()
     data (measured 1.05), the plain AE's about half of it (0.47); 10 steps of x <- g(f(x)) bring random points onto
     the circles (0.040 -> 0.015 from the data)."""
     from aeviz.analysis import field
+    from aeviz.ui import field_view
 
     data = load_dataset("circles")
-    dae, ae = field.train_pair(data, 0.1)
+    task = field_view._pair_task("circles", 0.1)  # the page's own pair (shared with tests/test_page_theory.py)
+    assert task.done.wait(120) and task.error is None
+    dae, ae = task.result
     points = field.grid(data.x)
     dae_reach = field.reach(points, field.field(dae.model, points), data.x)
     ae_reach = field.reach(points, field.field(ae.model, points), data.x)
