@@ -29,6 +29,7 @@ from aeviz.projections import aligned_pca
 from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
+from tests.conftest import TEST_THREADS
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +37,8 @@ pytestmark = pytest.mark.slow
 def trained(model_name: str, data, **given) -> Run:
     """A run as the Train page makes it: the class defaults, the suggestion for this data, then what the hint sets."""
     fit = suggested(model_name, data)
-    run = Run.create(model_name, data.shape, data.source, data.params, build_config(TrainConfig, fit.train),
+    settings = {**fit.train, "threads": TEST_THREADS}  # the Train page's run, trained on both cores
+    run = Run.create(model_name, data.shape, data.source, data.params, build_config(TrainConfig, settings),
                      **{**fit.model, **given})
     assert train(run, data).status == "finished"
     return run

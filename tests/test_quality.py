@@ -11,6 +11,7 @@ from aeviz.evaluation import evaluate
 from aeviz.runs import Run
 from aeviz.training import train
 from aeviz.training_config import TrainConfig
+from tests.conftest import TEST_THREADS
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +30,8 @@ def test_default_ae_beats_pca_and_pixels(mnist, default_mnist_ae):
 
 
 def test_denoising_ae_beats_the_noisy_input_by_a_wide_margin(mnist):
-    run = Run.create("denoising", mnist.shape, "mnist", train_config=TrainConfig(epochs=10), noise="gaussian",
-                     noise_level=0.5)
+    run = Run.create("denoising", mnist.shape, "mnist", train_config=TrainConfig(epochs=10, threads=TEST_THREADS),
+                     noise="gaussian", noise_level=0.5)
     train(run, mnist)
     x_val, y_val = mnist.split("val")
     result = evaluate(run.model, mnist.split("train")[0], x_val, y_val, ("gaussian", 0.5), with_kmeans=False)
