@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ from aeviz.cli_screen import add_screen
 from aeviz.cli_workshop import cmd_app, cmd_pack
 from aeviz.config import build_config, fields_of, offered, parse_value, to_dict
 from aeviz.data import DATASETS, load_dataset
-from aeviz.defaults import suggested
+from aeviz.defaults import overcomplete_note, suggested
 from aeviz.errors import InputError
 from aeviz.evaluation import evaluate
 from aeviz.models import MODELS, model_class
@@ -142,6 +143,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             setattr(run, name, runs.text_field(vars(args), name, limit))
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
+    values = math.prod(data.shape)
+    if run.model.config.latent_dim >= values:
+        print(f"warning: {overcomplete_note(run.model.config.latent_dim, values).replace('*', '')}", file=sys.stderr)
     return _train_loop(run, data, out, until)
 
 

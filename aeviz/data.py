@@ -108,7 +108,7 @@ _LIMIT = (Param("limit", 0, 0, 10_000, _LIMIT_HELP),)
 _LIMIT_FULL = (Param("limit", 0, 0, 70_000, _LIMIT_HELP),)
 _IMAGE_28 = (1, 28, 28)
 _TOY = (
-    Param("n", 2000, 10, 100_000, "number of points"),
+    Param("n", 2000, 10, 1_000_000, "number of points"),
     Param("noise", 0.05, 0.0, 1.0, "standard deviation of the Gaussian noise (the shapes are about 2 units across)"),
 )
 _NOISE = (Param("n", 10_000, 10, 70_000, "number of images"),)

@@ -47,3 +47,15 @@ def suggested(model_name: str, data) -> Suggested:
     if width <= cls.Config().latent_dim:
         return Suggested({"latent_dim": max(1, width // 2)})
     return Suggested()
+
+
+def default_model(data) -> str:
+    """The variant a form starts from for `data`."""
+    return "ae"
+
+
+def overcomplete_note(latent: int, values: int) -> str:
+    """What the app and the CLI say when a code of `latent` numbers is at least as wide as inputs of `values`."""
+    return (f"The code has {latent} numbers for inputs of {values} values, so it is not smaller than the input "
+            f"(not *undercomplete*): PCA with {values} components rebuilds the inputs exactly, and the network can "
+            f"learn to copy instead of finding structure. Set the latent size below {values} to see what it keeps.")

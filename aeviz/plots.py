@@ -1,6 +1,7 @@
 """Pure figure builders: arrays in, Plotly figures (or uint8 image tiles) out. Testable without Streamlit.
 
-Scatter plots are one WebGL trace coloured through `marker.color`, so a selection's point indices are row numbers.
+Scatter plots are one WebGL trace coloured through `marker.color`; each point carries its data row in `customdata`, so
+a scatter of a sample (a million points are never all sent to a browser) still selects rows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ import plotly.io as pio
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#e6550d",
            "#31a354", "#756bb1"]
+# Class colours as numbers on a stepped scale: plotly checks a list of colour strings one by one (~20 ms for 1,000
+# points), a number array at once.
+CLASS_SCALE = dict(colorscale=[[edge, PALETTE[i]] for i in range(len(PALETTE))
+                               for edge in (i / len(PALETTE), (i + 1) / len(PALETTE))],
+                   cmin=-0.5, cmax=len(PALETTE) - 0.5)
 PART_COLOURS = {"loss": "#111111", "recon": "#1f77b4", "kl": "#d62728", "sparsity": "#2ca02c",
                 "contractive": "#9467bd", "prediction": "#e377c2"}  # not orange: the validation loss's colour
 # Every figure's template: Plotly's white theme, the title in a row of its own under the mode bar (which Plotly draws
@@ -140,27 +146,72 @@ def class_colours(labels: np.ndarray | None, n: int) -> list[str]:
     return [PALETTE[int(c) % len(PALETTE)] for c in labels]
 
 
+MAX_DRAWN = 20_000  # points a scatter draws unless told otherwise: ~1 MB to send, drawn at once by any browser
+
+
+def drawn_rows(n: int, cap: int = MAX_DRAWN, seed: int = 0) -> np.ndarray:
+    """The rows a scatter of n points draws: all of them up to `cap`, else a seeded random `cap` of them (sorted,
+    so the same rows on every visit and in every chart of the same points)."""
+    if n <= cap:
+        return np.arange(n)
+    return np.sort(np.random.default_rng([seed, n]).choice(n, cap, replace=False))
+
+
+def drawn_words(shown: int, n: int, what: str = "points") -> str:
+    """'All 2,000 points are drawn' or '20,000 of the 200,000 points are drawn (a seeded random sample)'."""
+    if shown >= n:
+        return f"All {n:,} {what} are drawn"
+    return f"{shown:,} of the {n:,} {what} are drawn (a seeded random sample)"
+
+
+def point_rows(fig: go.Figure, indices: Sequence[int]) -> list[int]:
+    """The data rows of points of the scatter's first trace (their `customdata`; plain indices for other figures)."""
+    rows = fig.data[0].customdata if fig.data else None
+    if rows is None:
+        return [int(i) for i in indices]
+    return [int(rows[int(i)]) for i in indices if 0 <= int(i) < len(rows)]
+
+
+def hover_text(rows: np.ndarray, labels: np.ndarray | None, classes: Sequence[str] | None) -> np.ndarray:
+    """"#row · class" per point, as a numpy string array (plotly checks a list item by item: ~1 s per 100,000)."""
+    if labels is None:
+        return np.array([f"#{r}" for r in rows])
+    return np.array([f"#{r} · {classes[int(c)] if classes else int(c)}" for r, c in zip(rows, labels[rows])])
+
+
+def histogram(values: np.ndarray, edges: np.ndarray, **trace: object) -> go.Bar:
+    """A histogram binned here, not in the browser: a bar per bin, so 200,000 values cost as little to send and
+    draw as 200. `edges` (bins + 1,) from e.g. `np.histogram_bin_edges`."""
+    counts, edges = np.histogram(np.asarray(values), bins=edges)
+    return go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), **trace)
+
+
 def latent_scatter(xy: np.ndarray, labels: np.ndarray | None = None, classes: Sequence[str] | None = None,
                    title: str = "Latent space", axis_titles: tuple[str, str] = ("z1", "z2"),
-                   values: np.ndarray | None = None, value_name: str = "") -> go.Figure:
-    """One Scattergl trace of 2-D points: coloured by class (with a legend made of empty traces) or by a value."""
+                   values: np.ndarray | None = None, value_name: str = "", rows: np.ndarray | None = None
+                   ) -> go.Figure:
+    """One Scattergl trace of 2-D points: coloured by class (with a legend made of empty traces) or by a value.
+    It draws the points in `rows` (default `drawn_rows`: all, or a sample of MAX_DRAWN, which the title then states);
+    each point's row is its `customdata` (`point_rows` maps a selection back)."""
     xy = np.asarray(xy)
-    hover = np.array([f"#{i}" + (f" · {classes[int(c)] if classes else int(c)}" if labels is not None else "")
-                      for i, c in enumerate(labels if labels is not None else np.zeros(len(xy)))])
+    if rows is None:
+        rows = drawn_rows(len(xy))
+        if len(rows) < len(xy):
+            title = f"{title} · {len(rows):,} of {len(xy):,} drawn"
+    rows = np.asarray(rows, np.int64)
+    labels = None if labels is None else np.asarray(labels)
     if values is not None:
-        marker = dict(color=np.asarray(values), colorscale="Viridis", showscale=True, size=5,
+        marker = dict(color=np.asarray(values)[rows], colorscale="Viridis", showscale=True, size=5,
                       colorbar=dict(title=value_name))
     elif labels is not None:  # class colours as numbers on a stepped scale: plotly checks a list of colour
-        n = len(PALETTE)        # strings one by one (~20 ms for 1,000 points), a number array at once
-        steps = [[edge, PALETTE[i]] for i in range(n) for edge in (i / n, (i + 1) / n)]
-        marker = dict(color=np.asarray(labels).astype(int) % n, colorscale=steps, cmin=-0.5, cmax=n - 0.5,
-                      size=5, opacity=0.8)
+        marker = dict(color=labels[rows].astype(int) % len(PALETTE), **CLASS_SCALE, size=5, opacity=0.8)
     else:
         marker = dict(color=PALETTE[0], size=5, opacity=0.8)
-    traces = [go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers", marker=marker, text=hover, hoverinfo="text",
-                           showlegend=False, name="codes")]
+    traces = [go.Scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", marker=marker,
+                           text=hover_text(rows, labels, classes), hoverinfo="text", customdata=rows, showlegend=False,
+                           name="codes")]
     if labels is not None and values is None:
-        for c in np.unique(labels):  # legend entries only: they hold no points, so selection indices stay rows
+        for c in np.unique(labels):  # legend entries only: they hold no points
             name = classes[int(c)] if classes else str(int(c))
             traces.append(go.Scattergl(x=[None], y=[None], mode="markers", name=name,
                                        marker=dict(color=PALETTE[int(c) % len(PALETTE)], size=8)))

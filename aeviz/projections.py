@@ -46,8 +46,13 @@ def aligned_pca(z: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray,
 
 
 def raw_2d(z: np.ndarray) -> np.ndarray:
+    """A 2-D code as it is; a 1-D code along x, with a seeded random height in [-0.5, 0.5] so that points do not
+    hide one another (a strip plot: the height means nothing)."""
+    if z.shape[1] == 1:
+        jitter = np.random.default_rng(0).uniform(-0.5, 0.5, len(z))
+        return np.column_stack([np.asarray(z[:, 0], np.float64), jitter])
     if z.shape[1] != 2:
-        raise InputError(f"'raw' shows 2-D codes only; these codes have {z.shape[1]} dimensions. Use 'pca'.")
+        raise InputError(f"'raw' shows 1-D and 2-D codes only; these codes have {z.shape[1]} dimensions. Use 'pca'.")
     return np.asarray(z, np.float64)
 
 
@@ -68,7 +73,7 @@ class Projection:
 
 
 PROJECTIONS: dict[str, Projection] = {
-    "raw": Projection(lambda z, p, seed, report: raw_2d(z), "raw code (2-D)", NoParams, False),
+    "raw": Projection(lambda z, p, seed, report: raw_2d(z), "the code itself", NoParams, False),
     "pca": Projection(lambda z, p, seed, report: pca_2d(z)[0], "PCA", NoParams, False),
     "tsne": Projection(tsne_2d, "t-SNE", TSNEParams, True),
     "umap": Projection(umap_2d, "UMAP", UMAPParams, True),

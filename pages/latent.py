@@ -27,26 +27,29 @@ with right:
     show_3d = url.toggle(st, "Also show a 3-D view (PCA)", key="latent.3d", disabled=codes.z.shape[1] < 3)
     thumbs = latent_view.thumbs_toggle("latent", data)
     found = latent_find.controls("latent", codes, data)
+    rows = explore.drawn_rows("latent", len(codes.z))
 with left:
     view = latent_view.compute_view("latent", run, codes, split, method, params)
     if view is not None:
-        fig = latent_find.draw(latent_view.figure(run, codes, data, view, split, colour, extra), view.xy, found,
-                               codes.y)
+        groups = latent_view.groups(run, codes, split, colour, extra)
+        fig = latent_find.draw(latent_view.figure(run, codes, data, view, split, colour, extra, rows), view.xy,
+                               found, groups)
         drawn = latent_view.add_thumbs(fig, run, codes, view, split, colour, extra, found.rows) if thumbs else ""
         event = st.plotly_chart(fig, key=f"latent.chart.{method}", on_select="rerun",
                                 selection_mode=("points", "box", "lasso"), config=plots.CHART_CONFIG)
-        st.caption(f"All {len(view.xy):,} points of {explore.SPLIT_WORDS[split]} are drawn; {view.note}"
-                   + (f"; {drawn}" if drawn else "") + ". Lasso (or pick the box tool, top right) to select a group; "
-                   "in zoom or pan mode, click one point to see its image, its reconstruction and its nearest "
-                   "neighbours; double-click to clear.")
+        st.caption(plots.drawn_words(len(rows), len(view.xy), f"points of {explore.SPLIT_WORDS[split]}")
+                   + f"; {view.note}" + (f"; {drawn}" if drawn else "") + ". Lasso (or pick the box tool, top right) to "
+                   "select a group; in zoom or pan mode, click one point to see its image, its reconstruction and "
+                   "its nearest neighbours; double-click to clear.")
 if view is not None:
-    picked = latent_find.picked_rows(event, fig, found, len(view.xy))
+    picked = latent_find.picked_rows(event, fig, len(view.xy))
     if picked:
         latent_view.show_selection("latent", picked, codes, data, view)
     else:
         st.caption("Nothing selected yet.")
 if show_3d and codes.z.shape[1] >= 3:
     centred = codes.z - codes.z.mean(0)
-    xyz = centred @ np.linalg.svd(centred, full_matrices=False)[2][:3].T
-    st.plotly_chart(plots.points_3d(xyz, codes.y, "The codes' first three principal components"),
+    xyz = centred[rows] @ np.linalg.svd(centred, full_matrices=False)[2][:3].T
+    st.plotly_chart(plots.points_3d(xyz, None if codes.y is None else codes.y[rows],
+                                    "The codes' first three principal components"),
                     key="latent.chart3d", config=plots.CHART_CONFIG)

@@ -51,11 +51,12 @@ def low_priority(folder: Path) -> Path:
 
 
 @contextlib.contextmanager
-def serve(runs_dir: Path, scratch: Path):
+def serve(runs_dir: Path, scratch: Path, grace_s: float = 1):
     """A Streamlit server of the app on a free port over `runs_dir`; yields its URL (its process: `SERVERS[url]`).
-    `scratch`: cache and log."""
+    `scratch`: cache and log. `grace_s`: how long the views stay cached once the last tab is closed (the app's
+    default is 60 s; most tests want a room that empties at once)."""
     port = free_port()
-    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(scratch / "cache"), "AEVIZ_GRACE_S": "1",
+    env = {**os.environ, "AEVIZ_RUNS": str(runs_dir), "AEVIZ_CACHE": str(scratch / "cache"), "AEVIZ_GRACE_S": str(grace_s),
            "AEVIZ_WARM_UP": "0"}  # no UMAP compile competing with the training speeds these tests measure
     log = open(scratch / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

@@ -180,10 +180,10 @@ def test_params_reload_the_same_dataset():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"n": 0}, "The 'n' parameter of moons must be an int in [10, 100000]. Got 0 instead."),
-        ({"n": 100_001}, "The 'n' parameter of moons must be an int in [10, 100000]. Got 100001 instead."),
-        ({"n": 2.5}, "The 'n' parameter of moons must be an int in [10, 100000]. Got 2.5 instead."),
-        ({"n": True}, "The 'n' parameter of moons must be an int in [10, 100000]. Got True instead."),
+        ({"n": 0}, "The 'n' parameter of moons must be an int in [10, 1000000]. Got 0 instead."),
+        ({"n": 1_000_001}, "The 'n' parameter of moons must be an int in [10, 1000000]. Got 1000001 instead."),
+        ({"n": 2.5}, "The 'n' parameter of moons must be an int in [10, 1000000]. Got 2.5 instead."),
+        ({"n": True}, "The 'n' parameter of moons must be an int in [10, 1000000]. Got True instead."),
         ({"noise": -1}, "The 'noise' parameter of moons must be a float in [0, 1]. Got -1 instead."),
         ({"noise": float("nan")}, "The 'noise' parameter of moons must be a float in [0, 1]. Got nan instead."),
         ({"noise": "lots"}, "The 'noise' parameter of moons must be a float in [0, 1]. Got 'lots' instead."),

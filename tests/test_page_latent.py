@@ -185,3 +185,22 @@ def test_clicking_one_point_shows_its_input_reconstruction_and_neighbours(state4
     assert any(m.value.startswith("**Point #7 (") and "its reconstruction (MSE" in m.value for m in at.markdown)
     captions = [i.proto.imgs[0].caption for i in at.get("image")]
     assert len(captions) == 10 and captions[:2] == ["#7 input", "#7 rebuilt"]  # then the eight neighbours
+
+
+def test_a_split_of_more_points_than_a_browser_should_draw_offers_a_stated_sample():
+    data = load_dataset("moons", n=110_000)  # 22,000 validation points
+    run = Run.create("ae", data.shape, "moons", data.params, TrainConfig(epochs=1, batch_size=4096),
+                     hidden=(16,), latent_dim=1)
+    train(run, data)
+    at = open_page("pages/latent.py", {"state.runs": {run.id: run}, "state.current_run": run.id,
+                                        "state.data": ("moons", data.params)})
+    assert not at.exception
+    assert at.radio(key="latent.method").value == "raw", "a 1-D code is drawn as it is, along x"
+    drawn = at.selectbox(key="latent.drawn")
+    assert drawn.options == ["5,000", "20,000", "all 22,000"] and drawn.value == 20_000
+    assert any("20,000 of the 22,000 points of the validation split are drawn (a seeded random sample)" in c.value
+               for c in at.caption)
+    drawn.set_value(22_000).run()
+    assert any("All 22,000 points of the validation split are drawn" in c.value for c in at.caption)
+    at.radio(key="latent.split").set_value("all").run()  # 110,000 points: 100,000 at most can be drawn
+    assert at.selectbox(key="latent.drawn").options == ["5,000", "20,000", "50,000", "100,000"]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from aeviz import plots
+from aeviz.analysis import compare
 from aeviz.projections import aligned_pca, pca_2d, project
 from aeviz.errors import InputError
 
@@ -38,6 +39,36 @@ def test_latent_scatter_is_one_data_trace_with_legend_only_extras():
     at = (marker.color[4] - marker.cmin) / (marker.cmax - marker.cmin)
     assert [c for lo_hi, c in zip(zip(marker.colorscale[::2], marker.colorscale[1::2]), marker.colorscale[::2])
             if lo_hi[0][0] <= at <= lo_hi[1][0]][0][1] == plots.PALETTE[1]
+
+
+def test_a_scatter_of_many_points_draws_a_stated_seeded_sample_that_still_selects_rows():
+    n = plots.MAX_DRAWN * 5
+    xy = np.random.default_rng(0).normal(size=(n, 2))
+    labels = np.arange(n) % 4
+    fig = plots.latent_scatter(xy, labels, ("a", "b", "c", "d"), title="codes")
+    rows = np.asarray(fig.data[0].customdata)
+    assert len(fig.data[0].x) == len(rows) == plots.MAX_DRAWN and np.all(np.diff(rows) > 0)
+    assert fig.layout.title.text == f"codes · 20,000 of {n:,} drawn"
+    assert np.array_equal(rows, plots.drawn_rows(n)), "the same rows on every visit"
+    i = 123
+    assert np.allclose([fig.data[0].x[i], fig.data[0].y[i]], xy[rows[i]])
+    assert fig.data[0].text[i] == f"#{rows[i]} · {'abcd'[rows[i] % 4]}"
+    assert plots.point_rows(fig, [0, i]) == [int(rows[0]), int(rows[i])]
+    small = plots.latent_scatter(xy[:50], labels[:50])
+    assert small.layout.title.text == "Latent space" and plots.point_rows(small, [7]) == [7]
+    # A highlight of more rows than a browser should draw is a sample too, its points carrying their rows.
+    found = np.flatnonzero(labels == 2)
+    top = compare.highlight(plots.latent_scatter(xy, labels), xy, found, labels).data[-1]
+    assert len(top.x) == plots.MAX_DRAWN and np.all(labels[np.asarray(top.customdata)] == 2)
+    assert plots.drawn_words(20_000, n, "points") == f"20,000 of the {n:,} points are drawn (a seeded random sample)"
+
+
+def test_histograms_are_binned_before_they_are_sent():
+    values = np.random.default_rng(0).exponential(size=200_000)
+    edges = np.histogram_bin_edges(values, 60)
+    bar = plots.histogram(values, edges, name="errors")
+    assert len(bar.x) == len(bar.y) == 60 and int(np.sum(bar.y)) == 200_000
+    assert np.allclose(bar.width, np.diff(edges)) and np.allclose(bar.x, (edges[:-1] + edges[1:]) / 2)
 
 
 def test_loss_curves_draw_every_part():

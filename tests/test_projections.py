@@ -38,6 +38,13 @@ def test_pca_recovers_known_axes():
     assert abs(np.corrcoef(xy[:, 0], a)[0, 1]) > 0.999 and abs(np.corrcoef(xy[:, 1], b)[0, 1]) > 0.999
 
 
+def test_raw_draws_a_1d_code_along_x_with_a_meaningless_seeded_height():
+    z = np.linspace(-1, 1, 500)[:, None]
+    xy = project("raw", z)
+    assert np.allclose(xy[:, 0], z[:, 0]) and np.all(np.abs(xy[:, 1]) <= 0.5) and xy[:, 1].std() > 0.2
+    assert np.array_equal(project("raw", z), xy)
+
+
 def test_raw_is_the_codes_and_refuses_wider_ones():
     z = np.arange(10.0).reshape(5, 2)
     assert np.array_equal(project("raw", z), z)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from aeviz import plots
 from aeviz.denoising_lab import same_data
 from aeviz.projections import pca_2d
 
@@ -56,20 +57,21 @@ def clean_rows(points: Sequence[int], n: int) -> list[int]:
     return sorted({int(i) for i in points if 0 <= int(i) < n})
 
 
-def highlight(fig: go.Figure, xy: np.ndarray, rows: Sequence[int], labels: np.ndarray | None) -> go.Figure:
+def highlight(fig: go.Figure, xy: np.ndarray, rows: Sequence[int], labels: np.ndarray | None,
+              classes: Sequence[str] | None = None) -> go.Figure:
     """`fig` (a `plots.latent_scatter`, its points in trace 0) with trace 0 dimmed and the points in `rows` drawn
-    over it, larger, in their class colours, as a trace named HIGHLIGHT."""
+    over it, larger, in their class colours, as a trace named HIGHLIGHT (a seeded sample of them beyond
+    `plots.MAX_DRAWN`; each point's row is its customdata, as in trace 0)."""
     rows = np.asarray(rows, np.int64)
+    rows = rows[plots.drawn_rows(len(rows))]
     base = fig.data[0]
     base.marker.opacity = 0.12
-    colour = base.marker.color
     marker = dict(size=8, opacity=1.0, line=dict(width=0.6, color="#222222"))
-    if labels is not None and base.marker.colorscale is not None and base.marker.showscale is not True:
-        marker.update(color=np.asarray(colour)[rows], colorscale=base.marker.colorscale, cmin=base.marker.cmin,
-                      cmax=base.marker.cmax)
+    if labels is not None and base.marker.showscale is not True:
+        marker.update(color=np.asarray(labels)[rows].astype(int) % len(plots.PALETTE), **plots.CLASS_SCALE)
     else:
         marker["color"] = "#d62728"
-    text = np.asarray(base.text)[rows] if base.text is not None else None
-    fig.add_trace(go.Scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", marker=marker, text=text,
-                               hoverinfo="text", showlegend=False, name=HIGHLIGHT))
+    fig.add_trace(go.Scattergl(x=xy[rows, 0], y=xy[rows, 1], mode="markers", marker=marker,
+                               text=plots.hover_text(rows, None if labels is None else np.asarray(labels), classes),
+                               hoverinfo="text", customdata=rows, showlegend=False, name=HIGHLIGHT))
     return fig

@@ -61,7 +61,8 @@ def _first_reconstructions(run_id: str, revision: int, key: str, _run: Run, _x: 
 
 # -- threshold ----------------------------------------------------------------------------------------------------
 def _error_histogram(errors: np.ndarray, threshold: float, quantile: float) -> go.Figure:
-    fig = go.Figure(go.Histogram(x=errors, nbinsx=60, marker_color=IN_COLOUR, name="validation"))
+    edges = np.histogram_bin_edges(errors, 60)
+    fig = go.Figure(plots.histogram(errors, edges, marker_color=IN_COLOUR, name="validation"))
     fig.add_vline(x=threshold, line_dash="dash", line_color=OUT_COLOUR,
                   annotation_text=f"threshold ({quantile:.1%} quantile)", annotation_position="top right")
     fig.update_layout(title="Reconstruction error of each validation sample", xaxis_title="MSE per value",
@@ -184,7 +185,8 @@ def ood_source(run: Run, data: Dataset, codes: Codes) -> OOD | None:
     choice = url.selectbox(st.columns([3, 2])[0], "Feed this through the run", _choices(data), key="anomalies.ood",
                                              format_func=_choice_label)
     if choice == NOISE:
-        batch = OOD(anomaly.uniform_noise_like(codes.x, len(codes.x)), "uniform noise", f"noise:{len(codes.x)}")
+        n = min(len(codes.x), N_OOD)  # as many as the validation split, at most N_OOD (a million would add nothing)
+        batch = OOD(anomaly.uniform_noise_like(codes.x, n), "uniform noise", f"noise:{n}")
     elif choice == UPLOAD:
         batch = _uploaded_data(run)
     else:
@@ -203,10 +205,9 @@ def _overlay_histogram(in_err: np.ndarray, out_err: np.ndarray, label: str) -> g
     """Both error distributions on a log axis (noise errors are often 10x the data's)."""
     a, b = np.log10(np.maximum(in_err, 1e-8)), np.log10(np.maximum(out_err, 1e-8))
     lo, hi = min(a.min(), b.min()), max(a.max(), b.max())
-    bins = dict(start=lo, end=hi, size=max((hi - lo) / 60, 1e-3))
-    fig = go.Figure([go.Histogram(x=a, xbins=bins, name="validation", marker_color=IN_COLOUR,
-                                  opacity=0.65),
-                     go.Histogram(x=b, xbins=bins, name=label, marker_color=OUT_COLOUR, opacity=0.65)])
+    edges = np.linspace(lo, max(hi, lo + 1e-3), 61)
+    fig = go.Figure([plots.histogram(a, edges, name="validation", marker_color=IN_COLOUR, opacity=0.65),
+                     plots.histogram(b, edges, name=label, marker_color=OUT_COLOUR, opacity=0.65)])
     vals, text = plots.log_ticks(lo, hi)
     fig.update_layout(barmode="overlay", title="Reconstruction errors", xaxis_title="MSE per value (log scale)",
                       yaxis_title="samples", legend=plots.LEGEND_BELOW, **plots.LAYOUT)
@@ -216,11 +217,13 @@ def _overlay_histogram(in_err: np.ndarray, out_err: np.ndarray, label: str) -> g
 
 def _overlay_codes(z_in: np.ndarray, z_out: np.ndarray, label: str) -> go.Figure:
     xy_in, xy_out, titles = codespace.shared_plane(z_in, z_out)
-    fig = go.Figure([go.Scattergl(x=xy_in[:, 0], y=xy_in[:, 1], mode="markers", name="validation",
+    ins, outs = plots.drawn_rows(len(xy_in), N_OOD), plots.drawn_rows(len(xy_out), N_OOD)
+    fig = go.Figure([go.Scattergl(x=xy_in[ins, 0], y=xy_in[ins, 1], mode="markers", name="validation",
                                   marker=dict(color=IN_COLOUR, size=4, opacity=0.5)),
-                     go.Scattergl(x=xy_out[:, 0], y=xy_out[:, 1], mode="markers", name=label,
+                     go.Scattergl(x=xy_out[outs, 0], y=xy_out[outs, 1], mode="markers", name=label,
                                   marker=dict(color=OUT_COLOUR, size=4, opacity=0.45, symbol="x"))])
-    fig.update_layout(title="Where their codes land", xaxis_title=titles[0], yaxis_title=titles[1],
+    sampled = f" ({len(ins):,} of each drawn)" if len(ins) < len(xy_in) or len(outs) < len(xy_out) else ""
+    fig.update_layout(title="Where their codes land" + sampled, xaxis_title=titles[0], yaxis_title=titles[1],
                       legend={**plots.LEGEND_BELOW, "itemsizing": "constant"}, **plots.LAYOUT)
     return fig
 

@@ -121,15 +121,16 @@ def maps(runs: list[Run], data: Dataset) -> list[explore.Codes]:
         with col:
             event = st.plotly_chart(fig, key=k, on_select="rerun", selection_mode=("points", "box", "lasso"),
                                     config=plots.CHART_CONFIG)
-        _note_selection(k, event, n, tuple(selected))
+        _note_selection(k, event, fig, n, tuple(selected))
     return codes
 
 
-def _note_selection(k: str, event, n: int, drawn: tuple[int, ...]) -> None:
+def _note_selection(k: str, event, fig, n: int, drawn: tuple[int, ...]) -> None:
     """If chart `k` reports a new non-empty selection, it becomes the linked one and the page is drawn again with it.
     A chart whose highlight changed (`drawn`) is a new chart to Streamlit, its selection reset: not a new one."""
     points = ((event or {}).get("selection") or {}).get("points") or []  # a dict under AppTest, else PlotlyState
-    rows = compare.clean_rows([p["point_index"] for p in points if p.get("curve_number", 0) == 0], n)
+    rows = compare.clean_rows(plots.point_rows(fig, [p["point_index"] for p in points if p.get("curve_number", 0) == 0]),
+                              n)
     seen = st.session_state.setdefault(SEEN, {})
     before = seen.get(k, ((), []))
     seen[k] = (drawn, rows)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from aeviz import plots
 from aeviz.data import Dataset
 from aeviz.errors import InputError
 from aeviz.evaluation import encode_all, reconstruct_all
@@ -89,6 +90,24 @@ def split_picker(page: str, data: Dataset) -> str:
     names = {"val": "validation", "train": "training", "all": "all"}
     return url.radio(st, "Points", list(sizes), key=f"{page}.split", horizontal=True,
                     format_func=lambda s: f"{names[s]} ({sizes[s]:,})")
+
+
+DRAW_CHOICES = (5_000, plots.MAX_DRAWN, 50_000, 100_000)  # beyond ~100,000 points a browser takes seconds to draw
+
+
+def drawn_rows(page: str, n: int) -> np.ndarray:
+    """The rows a page's scatter draws: all up to `plots.MAX_DRAWN`; beyond that a "Points drawn" choice (in the URL)
+    of a seeded sample, MAX_DRAWN by default. Scores, searches and neighbours always use every row."""
+    if n <= plots.MAX_DRAWN:
+        return np.arange(n)
+    choices = [c for c in DRAW_CHOICES if c < n] + ([n] if n <= DRAW_CHOICES[-1] else [])
+    cap = url.selectbox(st, "Points drawn", choices, index=choices.index(plots.MAX_DRAWN), key=f"{page}.drawn",
+                        format_func=lambda c: f"all {c:,}" if c == n else f"{c:,}",
+                        help=f"A seeded random sample of the {n:,} points, the same on every visit (at most "
+                        f"{DRAW_CHOICES[-1]:,}: more take a browser many seconds to draw). Every number on the page "
+                        "(colours, clusters, searches, a selection's neighbours) uses all of them; only the drawing "
+                        "is thinned.")
+    return plots.drawn_rows(n, cap)
 
 
 def class_name(data: Dataset, label: int) -> str:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from aeviz import devices, memory, metrics, plots
 from aeviz.data import Dataset
+from aeviz.defaults import overcomplete_note
 from aeviz.errors import InputError
 from aeviz.evaluation import corrupt, encode_all, reconstruct_all
 from aeviz.jobs import PROBE_SIZE, STRIP_SIZE, Job, history_points
@@ -129,10 +130,6 @@ def warn_overcomplete(latent: int, data: Dataset) -> None:
         st.warning(overcomplete_note(latent, values), icon=":material/warning:")
 
 
-def overcomplete_note(latent: int, values: int) -> str:
-    return (f"The code has {latent} numbers for inputs of {values} values, so it is not smaller than the input "
-            f"(not *undercomplete*): PCA with {values} components rebuilds the inputs exactly, and the network can "
-            f"learn to copy instead of finding structure. Set the latent size below {values} to see what it keeps.")
 
 
 def training_time(history: list[dict[str, Any]]) -> float:

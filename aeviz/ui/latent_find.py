@@ -50,22 +50,21 @@ def controls(page: str, codes: Codes, data: Dataset) -> Found:
     return Found(found, note)
 
 
-def draw(fig, xy: np.ndarray, found: Found, labels: np.ndarray | None):
-    """The highlighted rows over the faded rest (a second trace); `fig` unchanged when nothing is searched for."""
+def draw(fig, xy: np.ndarray, found: Found, groups: np.ndarray | None):
+    """The highlighted rows over the faded rest (a second trace), coloured by `groups` as the rest is; `fig`
+    unchanged when nothing is searched for."""
     if found.rows is None:
         return fig
-    return compare.highlight(fig, xy, found.rows, labels)
+    return compare.highlight(fig, xy, found.rows, groups)
 
 
-def picked_rows(event, fig, found: Found, n: int) -> list[int]:
-    """A selection's rows: points of the scatter (trace 0) are rows; points of the highlight trace are found rows."""
+def picked_rows(event, fig, n: int) -> list[int]:
+    """A selection's rows, from any trace that carries rows (the scatter's and the highlight's `customdata`)."""
     points = ((event or {}).get("selection") or {}).get("points") or []  # a dict under AppTest, else PlotlyState
-    top = next((c for c, t in enumerate(fig.data) if t.name == compare.HIGHLIGHT), None)
     rows = []
     for p in points:
         curve, i = p.get("curve_number", 0), int(p["point_index"])
-        if curve == 0:
-            rows.append(i)
-        elif curve == top and found.rows is not None and i < len(found.rows):
-            rows.append(int(found.rows[i]))
+        carried = fig.data[curve].customdata if curve < len(fig.data) else None
+        if carried is not None and 0 <= i < len(carried):
+            rows.append(int(carried[i]))
     return compare.clean_rows(rows, n)

@@ -14,7 +14,7 @@ from aeviz.config import offered
 from aeviz.data import Dataset
 from aeviz.embedding import warm_up_in_background
 from aeviz.errors import InputError
-from aeviz.projections import PROJECTIONS, params_for, pca_2d
+from aeviz.projections import PROJECTIONS, params_for, pca_2d, raw_2d
 from aeviz.runs import Run
 from aeviz.tasks import Task
 from aeviz.ui import forms, url
@@ -38,7 +38,7 @@ class View:
 def projection_controls(page: str, k: int) -> tuple[str, dict]:
     """Method (from the PROJECTIONS registry) and its raw parameter values, drawn from the parameters' own
     descriptions; a 2-D code gets 'raw' as its first choice."""
-    options = [name for name in PROJECTIONS if name != "raw" or k == 2]
+    options = [name for name in PROJECTIONS if name != "raw" or k <= 2]
     method = url.radio(st, "Projection", options, key=f"{page}.method", horizontal=True,
                        format_func=lambda name: PROJECTIONS[name].label)
     spec = PROJECTIONS[method].params
@@ -68,6 +68,9 @@ def compute_view(page: str, run: Run, codes: Codes, split: str, method: str, raw
         if other != key and task.running:  # a new request replaces the old one: free the CPU for it
             task.cancel()
             tasks.pop(other)
+    if method == "raw" and z.shape[1] == 1:
+        return View(raw_2d(z), ("z1", "random height, so that points do not hide one another"), "raw",
+                    "the 1-D code itself along the x axis; the height is random and means nothing")
     if method == "raw":
         return View(z, ("z1", "z2"), "raw", "the codes themselves: no projection")
     if method == "pca":
@@ -156,7 +159,7 @@ def thumbs_toggle(page: str, data: Dataset) -> bool:
     return on and data.is_image  # a link may turn it on for data that are not images
 
 
-def _groups(run: Run, codes: Codes, split: str, colour: str, extra: dict) -> np.ndarray | None:
+def groups(run: Run, codes: Codes, split: str, colour: str, extra: dict) -> np.ndarray | None:
     """The class of each point that colours it (labels or K-Means clusters); None for a colour scale."""
     if colour == "label":
         return codes.y
@@ -165,21 +168,21 @@ def _groups(run: Run, codes: Codes, split: str, colour: str, extra: dict) -> np.
     return None
 
 
-def figure(run: Run, codes: Codes, data: Dataset, view: View, split: str, colour: str, extra: dict):
+def figure(run: Run, codes: Codes, data: Dataset, view: View, split: str, colour: str, extra: dict,
+           rows: np.ndarray | None = None):
+    """The scatter of `view` coloured as asked, drawing the points in `rows` (default: `plots.drawn_rows`)."""
     title = f"{len(view.xy):,} points of {SPLIT_WORDS[split]} · {PROJECTIONS[view.method].label}"
-    groups = _groups(run, codes, split, colour, extra)
+    common = dict(title=title, axis_titles=view.axis_titles, rows=rows)
     if colour == "label":
-        return plots.latent_scatter(view.xy, groups, data.classes, title, view.axis_titles)
+        return plots.latent_scatter(view.xy, codes.y, data.classes, **common)
     if colour == "K-Means cluster":
         names = tuple(f"cluster {c}" for c in range(extra["k"]))
-        return plots.latent_scatter(view.xy, groups, names, title + f" · K-Means k={extra['k']} in latent space",
-                                    view.axis_titles)
+        return plots.latent_scatter(view.xy, groups(run, codes, split, colour, extra), names,
+                                    **{**common, "title": title + f" · K-Means k={extra['k']} in latent space"})
     if colour == "reconstruction error":
-        return plots.latent_scatter(view.xy, title=title, axis_titles=view.axis_titles, values=codes.errors,
-                                    value_name="MSE")
+        return plots.latent_scatter(view.xy, values=codes.errors, value_name="MSE", **common)
     dim = int(extra["dim"])
-    return plots.latent_scatter(view.xy, title=title, axis_titles=view.axis_titles, values=codes.z[:, dim],
-                                value_name=plots.dim_name(dim))
+    return plots.latent_scatter(view.xy, values=codes.z[:, dim], value_name=plots.dim_name(dim), **common)
 
 
 @st.cache_data(max_entries=8, show_spinner="Drawing the inputs at their points...")
@@ -195,11 +198,11 @@ def add_thumbs(fig, run: Run, codes: Codes, view: View, split: str, colour: str,
                found: np.ndarray | None) -> str:
     """Draw the inputs at their points; when some are found, theirs on top (chosen among them alone) and the rest
     faint. The markers fade so the images show. Returns the caption's sentence on how many are drawn."""
-    groups = _groups(run, codes, split, colour, extra)
-    rows, images = _thumbs(run.id, run.revision, split, view.xy, groups, codes.x)
+    colours = groups(run, codes, split, colour, extra)
+    rows, images = _thumbs(run.id, run.revision, split, view.xy, colours, codes.x)
     n, drawn = len(view.xy), len(images)
     if found is not None:
-        top_rows, top = _thumbs(run.id, run.revision, split, view.xy, groups, codes.x, found)
+        top_rows, top = _thumbs(run.id, run.revision, split, view.xy, colours, codes.x, found)
         images = [{**im, "opacity": 0.15} for im, r in zip(images, np.isin(rows, top_rows)) if not r] + top
         if len(top) == len(found):  # every found point has its image: the highlight's markers would hide them
             fig.update_traces(marker={"size": 5, "opacity": 0.3, "line_width": 0}, selector={"name": compare.HIGHLIGHT})

@@ -67,21 +67,23 @@ def _tabs() -> tuple[dict[str, set[str]], threading.Lock]:
 
 def _release(tab: tuple[str, str]) -> None:
     """A tab closed (Streamlit ended its session): once the grace period is over, stop its owner's jobs if none of
-    their tabs is left. The last tab of all releases the views at once (`_empty_room`)."""
+    their tabs is left, and if nobody at all is left, release the views (`_empty_room`). Waiting matters: a lone
+    presenter's reload ends one session and starts the next, and must find the views of a million points cached."""
     owner, sid = tab
     sessions.end_later()  # its session, kept for a reconnect, is ended (and its memory freed) when that window closes
     tabs, lock = _tabs()
     with lock:
         tabs.get(owner, set()).discard(sid)
         everyone_gone = not any(tabs.values())
-    if everyone_gone:
-        threading.Thread(target=_empty_room, name="aeviz-empty-room", daemon=True).start()
 
     def stop_if_gone() -> None:
         with lock:
             gone = not tabs.get(owner)
+            room_empty = everyone_gone and not any(tabs.values())
         if gone:
             job_manager().stop_owner(owner)
+        if room_empty:  # still nobody: a reload or a page opened within the grace keeps every cached view
+            _empty_room()
 
     timer = threading.Timer(GRACE_S, stop_if_gone)
     timer.daemon = True
