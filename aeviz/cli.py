@@ -24,7 +24,7 @@ from aeviz.cli_screen import add_screen
 from aeviz.cli_workshop import cmd_app, cmd_pack
 from aeviz.config import build_config, fields_of, offered, parse_value, to_dict
 from aeviz.data import DATASETS, load_dataset
-from aeviz.defaults import overcomplete_note, suggested
+from aeviz.defaults import IMAGE_TRAIN, default_model, overcomplete_note, suggested
 from aeviz.errors import InputError
 from aeviz.evaluation import evaluate
 from aeviz.models import MODELS, model_class
@@ -98,7 +98,7 @@ def _train_config(args: argparse.Namespace, base: TrainConfig | None) -> TrainCo
 # refused, not ignored. Training settings (--lr, --batch-size, --set lr=...) may change.
 # Their parser defaults are None (or []), so "given" is simply "not None".
 MODEL_FLAGS = ("data", "data_param", "model", "latent_dim", "hidden", "loss", "noise")
-DEFAULT_DATA, DEFAULT_MODEL = "mnist", "ae"
+DEFAULT_DATA = "mnist"
 
 
 def _refuse_with_resume(args: argparse.Namespace) -> None:
@@ -125,7 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         data = load_dataset(run.data_source, **run.data_params)
         runs.check_data_shape(run, data.shape)
     else:
-        args.data, args.model = args.data or DEFAULT_DATA, args.model or DEFAULT_MODEL
+        args.data = args.data or DEFAULT_DATA
         run_folders.tidy(out)  # a run hidden by a save killed between its renames comes back: never train over it
         if (out / "config.json").exists():
             raise InputError(f"{out} already holds a run; pick another --out, or add --resume to train it further.")
@@ -133,6 +133,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise InputError(f"{out} exists and is not an empty folder; --out needs a new or empty folder.")
         _check_writable(out)
         data = load_dataset(args.data, **data_params)
+        args.model = args.model or default_model(data)
         fit_data = suggested(args.model, data)  # knobs that fit this data, where no flag gave one
         run = runs.Run.create(args.model, data.shape, data.source, data.params,
                               _train_config(args, build_config(TrainConfig, fit_data.train)),
@@ -261,12 +262,14 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model and save the run folder")
     t.add_argument("--data", help=f"dataset name (see `aeviz datasets`) or a file/folder path (default {DEFAULT_DATA})")
     t.add_argument("--data-param", action="append", default=[], metavar="KEY=VALUE", help="dataset parameter")
-    t.add_argument("--model", help=f"model name (see `aeviz models`; default {DEFAULT_MODEL})")
-    t.add_argument("--latent-dim", type=int, help="size of the code z (default 32)")
+    t.add_argument("--model", help="model name (see `aeviz models`; default conv for images, ae for other data)")
+    t.add_argument("--latent-dim", type=int, help="size of the code z (default 32; less for small images and "
+                   "toy data, see `aeviz.defaults`)")
     t.add_argument("--hidden", help="hidden widths, e.g. 512,128")
     t.add_argument("--epochs", type=int, help="passes over the training split "
                    f"(default {TRAIN_DEFAULTS.epochs}; with --resume: how many more)")
-    t.add_argument("--batch-size", type=int, help=f"samples per step (default {TRAIN_DEFAULTS.batch_size})")
+    t.add_argument("--batch-size", type=int, help=f"samples per step (default {TRAIN_DEFAULTS.batch_size}; "
+                   f"{IMAGE_TRAIN['batch_size']} for the conv model on images)")
     t.add_argument("--lr", type=float, help=f"Adam learning rate (default {TRAIN_DEFAULTS.lr:g})")
     t.add_argument("--loss", choices=["mse", "bce"], help="reconstruction loss (default: the model's)")
     t.add_argument("--noise", metavar="KIND:LEVEL", help="training corruption of the denoising model")

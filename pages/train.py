@@ -11,6 +11,7 @@ from aeviz.config import to_dict
 from aeviz.devices import available, resolve
 from aeviz.errors import InputError
 from aeviz.models import MODELS
+from aeviz.defaults import default_model
 from aeviz.defaults import suggested as suggested_settings
 from aeviz.runs import MAX_TITLE, Run
 from aeviz.training_config import TrainConfig
@@ -48,7 +49,7 @@ if run is not None:
     st.subheader("Train a new run", divider="gray")
 
 pick, named, go = st.columns([2.6, 1.6, 1.5], vertical_alignment="bottom")
-name = url.selectbox(pick, "Variant", list(MODELS), key="train.model",
+name = url.selectbox(pick, "Variant", list(MODELS), key="train.model", index=list(MODELS).index(default_model(data)),
                      format_func=lambda n: f"{n}: {MODELS[n].summary}")
 title = url.text_input(named, "Title (optional)", key="train.title", max_chars=MAX_TITLE,
                        placeholder="what the room will call it")
@@ -60,7 +61,11 @@ suggested = suggested_settings(name, data)
 before = st.session_state.get("train.form_data")
 if before not in (None, (data.source, data.params)):  # new data: the defaults that fit it replace the old ones
     forms.forget_suggestions(suggested_settings, [state.dataset_for(*before), data])
+elif st.session_state.get("train.form_variant") not in (None, name):  # a training knob suggested for one variant
+    old = suggested_settings(st.session_state["train.form_variant"], data).train  # (conv's batch of 64) is not
+    forms.forget("train.fit", [k for k in {*old, *suggested.train} if old.get(k) != suggested.train.get(k)])
 st.session_state["train.form_data"] = (data.source, data.params)
+st.session_state["train.form_variant"] = name
 with st.container(key="train.settings"), st.expander("Settings: the model and its training", expanded=run is None,
                                                      icon=":material/tune:"):
     model_col, train_col = st.columns(2, gap="large")

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,29 @@ def set_epochs(pg, n: int) -> None:
     pg.wait_for_function(f"() => document.querySelector('.st-key-train-fit-epochs input').value === '{n}'")
 
 
+
+
+READY_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app ? app.getAttribute('data-test-script-state') : null;
+    const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+    return state === 'notRunning' && document.querySelector('[data-testid="stMain"] h1') !== null
+        && !document.querySelector('[data-testid="stSpinner"]') && charts.every(c => c.querySelector('.main-svg'));
+}"""
+
+
+def render_s(pg, url: str, limit_s: float = 300) -> float:
+    """Seconds from opening `url` (a new session) until its script has run to the end, with no spinner, and every
+    Plotly chart on it drawn, held for 0.5 s (a page that reruns itself is not done yet)."""
+    start = time.monotonic()
+    pg.goto(url)
+    ready = None
+    while time.monotonic() - start < limit_s:
+        if pg.evaluate(READY_JS):
+            ready = ready or time.monotonic()
+            if time.monotonic() - ready >= 0.5:
+                return ready - start
+        else:
+            ready = None
+        pg.wait_for_timeout(50)
+    raise AssertionError(f"{url} was not drawn within {limit_s:.0f} s")

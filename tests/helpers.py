@@ -31,7 +31,7 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def trained_moons_run(n: int = 300, latent_dim: int = 2, hidden: tuple[int, ...] = (16,)):
+def trained_moons_run(n: int = 300, latent_dim: int = 2, hidden: tuple[int, ...] = (16,), batch_size: int = 32):
     """An ae trained for one epoch on `n` 2-D moons: vector data for pages that also draw images."""
     from aeviz.data import load_dataset
     from aeviz.runs import Run
@@ -39,8 +39,8 @@ def trained_moons_run(n: int = 300, latent_dim: int = 2, hidden: tuple[int, ...]
     from aeviz.training_config import TrainConfig
 
     data = load_dataset("moons", n=n)
-    run = Run.create("ae", data.shape, "moons", data.params, TrainConfig(epochs=1, batch_size=32), hidden=hidden,
-                     latent_dim=latent_dim)
+    run = Run.create("ae", data.shape, "moons", data.params, TrainConfig(epochs=1, batch_size=batch_size),
+                     hidden=hidden, latent_dim=latent_dim)
     train(run, data)
     return run
 

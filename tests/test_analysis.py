@@ -41,6 +41,18 @@ def test_a_perfect_clustering_scores_one():
     assert relabelled["acc"] == 1.0
 
 
+def test_a_gaussian_mixture_gives_the_same_clusters_whatever_its_seed():
+    """8 blobs of unequal sizes and spreads in 10-D (N2D's UMAP has 10): with 2 starts, accuracy moved from 0.87 to
+    0.99 with the seed; with `gmm_inits` (10 starts at this width) it is 0.989 for every seed."""
+    from sklearn.datasets import make_blobs
+
+    rng = np.random.default_rng(10)
+    x, y = make_blobs(n_samples=rng.integers(40, 200, 8), n_features=10, cluster_std=rng.uniform(0.5, 2.5, 8),
+                      center_box=(-5, 5), random_state=10)
+    accs = [clustering.run(x, y, 8, "gmm", seed=s).scores["acc"] for s in range(3)]
+    assert clustering.gmm_inits(10) == 10 and min(accs) > 0.98 and max(accs) - min(accs) < 0.005, accs
+
+
 def test_gmm_and_bad_k():
     x, y = blobs()
     assert clustering.run(x, y, k=3, method="gmm").scores["acc"] == 1.0

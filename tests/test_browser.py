@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_deep_link_first_shows_the_page_and_the_shared_sidebar(page, server, shots):
-    page.goto(f"{server[0]}/train")
+    page.goto(f"{server[0]}/train?model=ae")  # the MLP: these tests need quick epochs, not the image default
     page.get_by_role("heading", name="Train").first.wait_for()
     sidebar = page.locator('[data-testid="stSidebar"]')
     for label in ("Start here", "Data", "Train", "Latent space", "Clusters", "Anomalies"):
@@ -140,7 +140,7 @@ def _start_long_job(browser, url: str):
     """A new browser (visitor) whose Train page starts a 500-epoch run; returns its tab, showing the live view."""
     tab = browser.new_context().new_page()
     tab.set_default_timeout(60_000)
-    tab.goto(f"{url}/train")
+    tab.goto(f"{url}/train?model=ae")
     set_epochs(tab, 500)
     tab.locator(key("train.start")).locator("button").first.click()
     tab.locator(key("train.live.pause")).wait_for()

@@ -175,7 +175,7 @@ def walk_every_page(pg, shots, url_of, prefix: str) -> None:
 def live_run(small, server) -> str:  # noqa: F811
     """Start a long run on the Train page and return its id once its live charts are drawn (it trains in its own
     process, fast: it must still be running when both live-view tests look; the next test stops it)."""
-    open_page(small, f"{server[0]}/train")
+    open_page(small, f"{server[0]}/train?model=ae")  # quick epochs: the MLP, not the image default
     set_epochs(small, 500)
     small.locator(key("train.start")).locator("button").first.click()
     for k in ("train.live.loss", "train.live.latent"):

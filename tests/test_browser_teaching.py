@@ -60,7 +60,7 @@ def _step_once(page, target: int) -> None:
 
 def test_stepping_a_paused_run_moves_the_counter_by_one_and_redraws_the_codes(teacher, server, shots):  # noqa: F811
     url, _ = server
-    teacher.goto(f"{url}/train?fit.epochs=300&ae.hidden=64")
+    teacher.goto(f"{url}/train?model=ae&fit.epochs=300&ae.hidden=64")
     teacher.get_by_role("button", name="Start training").first.click()
     teacher.locator(key(LOSS)).locator(".js-plotly-plot").first.wait_for()
     teacher.locator(key("train.live.pause")).locator("button").first.click()

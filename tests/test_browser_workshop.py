@@ -28,7 +28,7 @@ def _run_in_url(page) -> str | None:
 
 def test_a_reload_during_training_shows_the_running_job(teacher, server, shots):  # noqa: F811
     url, runs_dir = server
-    teacher.goto(f"{url}/train?fit.epochs=300&ae.hidden=64&title=Reload%20demo")  # still training after the reload
+    teacher.goto(f"{url}/train?model=ae&fit.epochs=300&ae.hidden=64&title=Reload%20demo")  # still training after the reload
     teacher.get_by_role("button", name="Start training").first.click()
     teacher.locator(key("train.live.pause")).first.wait_for()
     teacher.locator(key("train.live.loss")).locator(".js-plotly-plot").first.wait_for()  # it has begun training

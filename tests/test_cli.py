@@ -60,11 +60,21 @@ def test_train_starts_from_the_settings_that_fit_the_data_and_flags_win(tmp_path
     run = runs.load(tmp_path / "m")
     assert code == 0 and run.model.config.latent_dim == 1 and run.model.config.hidden == (256, 256, 256)
     assert run.train_config.lr == 5e-3 and run.train_config.batch_size == 64 and run.train_config.epochs == 1
-    code, _, _ = cli(capsys, "train", "--data", "moons", "--data-param", "n=100", "--epochs", "1", "--latent-dim",
-                     "2", "--lr", "0.01", "--set", "hidden=8", "--out", str(tmp_path / "g"))
+    code, _, err = cli(capsys, "train", "--data", "moons", "--data-param", "n=100", "--epochs", "1", "--latent-dim",
+                       "2", "--lr", "0.01", "--set", "hidden=8", "--out", str(tmp_path / "g"))
     run = runs.load(tmp_path / "g")
     assert code == 0 and run.model.config.latent_dim == 2 and run.model.config.hidden == (8,)
     assert run.train_config.lr == 0.01 and run.train_config.batch_size == 64
+    # as the app does: a code as wide as the input is said, once, before training
+    assert err.count("warning: The code has 2 numbers for inputs of 2 values, so it is not smaller than the input "
+                     "(not undercomplete)") == 1
+
+
+def test_train_on_images_starts_from_the_conv_model_with_a_code_an_eighth_of_the_pixels(tmp_path, capsys):
+    code, _, err = cli(capsys, "train", "--data", "digits", "--epochs", "1", "--out", str(tmp_path / "d"))
+    run = runs.load(tmp_path / "d")
+    assert code == 0 and "training conv on digits" in err and "warning" not in err
+    assert run.model.config.latent_dim == 8 and run.train_config.batch_size == 64  # 8x8 digits: 64 values
 
 
 def test_evaluate_prints_one_json_object(trained_run, capsys):

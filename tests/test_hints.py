@@ -17,12 +17,11 @@ from sklearn.manifold import trustworthiness
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
-from aeviz.analysis import anomaly, clustering, generation, importance
+from aeviz.analysis import anomaly, clustering, generation, importance, n2d
 from aeviz.config import build_config
 from aeviz.data import load_dataset
-from aeviz.defaults import suggested
+from aeviz.defaults import default_model, suggested
 from aeviz.denoising_lab import robustness_curve
-from aeviz.embedding import embed
 from aeviz.evaluation import encode_all
 from aeviz.loaders import toy
 from aeviz.projections import aligned_pca
@@ -61,32 +60,40 @@ def val(mnist):
 
 @pytest.fixture(scope="module")
 def ae(mnist, default_mnist_ae):
-    assert not suggested("ae", mnist).model and not suggested("ae", mnist).train  # the defaults: the session's run
+    """A plain ae with the form's defaults for it (the Reconstructions hint names one)."""
+    assert not suggested("ae", mnist).model and not suggested("ae", mnist).train
     return default_mnist_ae
 
 
 @pytest.fixture(scope="module")
-def ae_codes(ae, val):
-    return encode_all(ae.model, val[0])
+def default(mnist, default_mnist_run):
+    """The run a newcomer trains by pressing Start with every default: conv on images (`defaults.default_model`)."""
+    assert default_mnist_run.model_name == default_model(mnist) == "conv"
+    return default_mnist_run
+
+
+@pytest.fixture(scope="module")
+def codes(default, val):
+    return encode_all(default.model, val[0])
 
 
 # -- Start here and Train: "press Start training with the defaults and watch the digits separate in the latent plot;
 #    then set Latent size to 2 and train again: now the plot shows the code itself, not a projection."
-def test_home_and_train_the_digits_separate_in_the_latent_plot(mnist, val, ae_codes):
+def test_home_and_train_the_digits_separate_in_the_latent_plot(mnist, val, default, codes):
     x, y = val
-    untrained = Run.create("ae", mnist.shape, "mnist", mnist.params)  # the plot before the first epoch
-    before = knn_accuracy(aligned_pca(encode_all(untrained.model, x), None)[0], y)
-    after = knn_accuracy(aligned_pca(ae_codes, None)[0], y)  # the live plot: 32-D codes through PCA
-    assert after > before + 0.1 and after > 0.38, (before, after)  # measured 0.27 -> 0.44
+    untrained = Run.create(default.model_name, mnist.shape, "mnist", mnist.params, **suggested("conv", mnist).model)
+    before = knn_accuracy(aligned_pca(encode_all(untrained.model, x), None)[0], y)  # the plot before epoch 1
+    after = knn_accuracy(aligned_pca(codes, None)[0], y)  # the live plot: 32-D codes through PCA
+    assert after > before + 0.08 and after > 0.34, (before, after)  # measured 0.26 -> 0.39 (the ae: 0.27 -> 0.44)
 
 
-def test_train_a_2d_code_is_drawn_as_it_is_and_separates_more(mnist, val, ae_codes):
+def test_train_a_2d_code_is_drawn_as_it_is_and_separates_more(mnist, val, default, codes):
     x, y = val
-    z2 = encode_all(trained("ae", mnist, latent_dim=2).model, x)
+    z2 = encode_all(trained(default.model_name, mnist, latent_dim=2).model, x)
     xy, _ = aligned_pca(z2, None)
     assert np.array_equal(xy, z2)  # the code itself, no projection
-    pca_view = knn_accuracy(aligned_pca(ae_codes, None)[0], y)
-    assert knn_accuracy(z2, y) > max(0.55, pca_view + 0.1), pca_view  # measured 0.65 against 0.44
+    pca_view = knn_accuracy(aligned_pca(codes, None)[0], y)
+    assert knn_accuracy(z2, y) > max(0.55, pca_view + 0.15), pca_view  # measured 0.66 against 0.39
 
 
 # -- Data: "switch to swiss-roll, ... then train an ae with the settings the Train page suggests for it (a 2-D code):
@@ -131,41 +138,42 @@ def test_reconstructions_the_denoising_ae_wins_at_high_gaussian_noise(mnist, val
 
 # -- Latent space: "the bright points ... about three times the median error ... most of its nearest neighbours in
 #    the full code are the same digit"
-def test_latent_hardest_digits_and_nearest_neighbours(ae, val, ae_codes):
+def test_latent_hardest_digits_and_nearest_neighbours(default, val, codes):
     x, y = val
-    errors = anomaly.errors(ae.model, x)
-    assert np.quantile(errors, 0.99) > 2.5 * np.median(errors)  # measured 3.2
-    neighbours = NearestNeighbors(n_neighbors=9).fit(ae_codes).kneighbors(ae_codes, return_distance=False)[:, 1:]
-    assert (y[neighbours] == y[:, None]).mean() > 0.8  # the page shows 8; measured 0.88 share the digit
+    errors = anomaly.errors(default.model, x)
+    assert np.quantile(errors, 0.99) > 2.5 * np.median(errors)  # measured 3.5 (the ae: 3.2)
+    neighbours = NearestNeighbors(n_neighbors=9).fit(codes).kneighbors(codes, return_distance=False)[:, 1:]
+    assert (y[neighbours] == y[:, None]).mean() > 0.8  # the page shows 8; measured 0.89 share the digit
 
 
-# -- Clusters: "from about 0.6 to 0.75 accuracy (raw pixels: 0.55) ... raise k to 20: each cluster is still mostly
-#    one digit"
-def test_clusters_umap_lifts_the_codes_accuracy_above_raw_pixels(val, ae_codes):
+# -- Clusters: "the default conv model's codes cluster better than raw pixels (0.63 against 0.56 on the validation
+#    digits ...). Through the same UMAP both rise, the codes at least as much ... raise k to 20: each cluster is still
+#    mostly one digit". The averages over UMAP's seeds on all 10,000 are benchmarks/bench_clusters.py's.
+def test_clusters_the_codes_beat_pixels_and_umap_lifts_the_codes_at_least_as_much(val, codes):
     x, y = val
-    latent = clustering.run(ae_codes, y, 10).scores["acc"]
-    pixels = clustering.run(x.reshape(len(x), -1), y, 10).scores["acc"]
-    umap = clustering.run(embed(ae_codes, "umap", n_neighbors=15, min_dist=0.1), y, 10).scores["acc"]
-    assert 0.55 < latent < 0.7 and 0.5 < pixels < 0.6, (latent, pixels)  # measured 0.62 and 0.56
-    assert umap > latent + 0.08 and umap > 0.7, umap  # measured 0.76
+    pixels = x.reshape(len(x), -1)
+    latent, raw = (clustering.run(f, y, 10).scores["acc"] for f in (codes, pixels))
+    assert 0.56 < latent < 0.72 and 0.5 < raw < 0.6 and latent > raw + 0.04, (latent, raw)  # measured 0.63, 0.56
+    umap_codes, umap_pixels = (clustering.run(n2d.features(f, "umap"), y, 10).scores["acc"] for f in (codes, pixels))
+    assert umap_codes > latent + 0.05 and umap_codes > umap_pixels - 0.02, (umap_codes, umap_pixels)  # 0.71, 0.69
 
 
-def test_clusters_with_k_20_each_cluster_is_mostly_one_digit(val, ae_codes):
+def test_clusters_with_k_20_each_cluster_is_mostly_one_digit(val, codes):
     y = val[1]
-    table, _, _ = clustering.confusion(y, clustering.run(ae_codes, y, 20).assign)
-    assert (table.max(0) / table.sum(0)).mean() > 0.7  # measured 0.76 (k = 10: 0.70)
+    table, _, _ = clustering.confusion(y, clustering.run(codes, y, 20).assign)
+    assert (table.max(0) / table.sum(0)).mean() > 0.7  # measured 0.77 (the ae: 0.76)
 
 
 # -- Features: "pick the top dimension: its row of decodes shows what it encodes ... With a vae, dimensions with KL
 #    near 0 carry nothing"
-def test_features_the_top_dimension_moves_the_decodes_most(ae, val, ae_codes):
-    rise = importance.ablation(ae.model, val[0], ae_codes)
+def test_features_the_top_dimension_moves_the_decodes_most(default, val, codes):
+    rise = importance.ablation(default.model, val[0], codes)
 
     def change(dim: int) -> float:
-        row = importance.traversal(ae.model, ae_codes, dim)
+        row = importance.traversal(default.model, codes, dim)
         return float(np.abs(row[-1] - row[0]).mean())
 
-    assert change(int(np.argmax(rise))) > 1.5 * change(int(np.argmin(rise)))  # measured 0.180 against 0.079
+    assert change(int(np.argmax(rise))) > 1.3 * change(int(np.argmin(rise)))  # measured 0.187 against 0.113
 
 
 def test_features_vae_dimensions_with_kl_near_0_carry_nothing(mnist, val):
@@ -179,7 +187,7 @@ def test_features_vae_dimensions_with_kl_near_0_carry_nothing(mnist, val):
 
 # -- Generate: "the pixel blend's middle frame is a double exposure with about 40% more ink than its ends, the
 #    decoded path draws one digit at a time; a vae with latent size 2 draws all ten digits in its manifold grid"
-def test_generate_interpolation_draws_one_digit_where_the_blend_doubles_up(ae, val):
+def test_generate_interpolation_draws_one_digit_where_the_blend_doubles_up(default, val):
     x, y = val
     rng = np.random.default_rng(0)
 
@@ -191,10 +199,10 @@ def test_generate_interpolation_draws_one_digit_where_the_blend_doubles_up(ae, v
         a, b = rng.choice(len(x), 2, replace=False)
         while y[a] == y[b]:
             b = rng.integers(len(x))
-        decoded, blend = generation.interpolate(ae.model, x[a], x[b], 9)
+        decoded, blend = generation.interpolate(default.model, x[a], x[b], 9)
         ratios.append([ink(row[4]) / (0.5 * (ink(row[0]) + ink(row[-1]))) for row in (decoded, blend)])
     decoded_ratio, blend_ratio = np.mean(ratios, axis=0)
-    assert blend_ratio > 1.25 and decoded_ratio < 1.15, (decoded_ratio, blend_ratio)  # measured 1.40 and 1.05
+    assert blend_ratio > 1.25 and decoded_ratio < 1.15, (decoded_ratio, blend_ratio)  # measured 1.39 and 1.00
 
 
 def test_generate_a_2d_vae_draws_every_digit_in_its_manifold_grid(mnist, val):
@@ -207,9 +215,10 @@ def test_generate_a_2d_vae_draws_every_digit_in_its_manifold_grid(mnist, val):
 
 
 # -- Anomalies: "feed uniform noise through the run and read the AUC"
-def test_anomalies_uniform_noise_is_told_apart_from_digits(ae, val):
+def test_anomalies_uniform_noise_is_told_apart_from_digits(default, val):
     x = val[0]
-    auc = anomaly.ood_auc(anomaly.errors(ae.model, x), anomaly.errors(ae.model, anomaly.uniform_noise_like(x, len(x))))
+    model = default.model
+    auc = anomaly.ood_auc(anomaly.errors(model, x), anomaly.errors(model, anomaly.uniform_noise_like(x, len(x))))
     assert auc > 0.99  # measured 1.000
 
 

@@ -65,7 +65,7 @@ def test_a_room_of_six_costs_the_running_job_little_and_a_newcomer_gets_a_page(s
     owner = room_browser.new_context(viewport={"width": 1400, "height": 1000})
     page = owner.new_page()
     page.set_default_timeout(90_000)
-    page.goto(f"{url}/train?fit.epochs={EPOCHS}&title=Load%20test")  # the default model
+    page.goto(f"{url}/train?model=ae&fit.epochs={EPOCHS}&title=Load%20test")  # the MLP: epochs of ~1 s
     page.get_by_role("button", name="Start training").first.click()
     page.wait_for_selector(key("train.live.pause"))
     run_id = page.evaluate("new URLSearchParams(location.search).get('run')")
@@ -86,7 +86,7 @@ def test_a_room_of_six_costs_the_running_job_little_and_a_newcomer_gets_a_page(s
     for i, ctx in enumerate(room):
         pg = ctx.pages[0]
         if i % 2 == 0:  # a student who starts their own run: it waits in the queue
-            pg.goto(f"{url}/train?fit.epochs=5")
+            pg.goto(f"{url}/train?model=ae&fit.epochs=5")
             pg.get_by_role("button", name="Start training").first.click()
         else:  # a student watching the running job from its link
             pg.goto(f"{url}/train?run={run_id}")

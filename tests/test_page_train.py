@@ -21,6 +21,7 @@ from tests.conftest import ADMIN_TOKEN, as_visitor, mine, open_page
 from tests.helpers import trained_moons_run
 
 SMALL = {"state.data": ("mnist", {"limit": 300})}  # 240 training and 60 validation digits
+AE = {"model": "ae"}  # the MLP's form: most tests here were written against it (images start from conv)
 PAGE = "pages/train.py"
 
 
@@ -67,6 +68,10 @@ def texts(elements):
 def test_a_fresh_session_opens_ready_to_train():
     at = open_page(PAGE, SMALL)
     assert not at.exception
+    # images start from the conv model with batches of 64: its time to quality (benchmarks/bench_time_to_quality.py)
+    assert at.selectbox(key="train.model").value == "conv" and at.number_input(key="train.fit.batch_size").value == 64
+    at.selectbox(key="train.model").set_value("ae").run()  # a batch size suggested for conv only goes with it
+    assert at.number_input(key="train.fit.batch_size").value == 128
     assert at.title[0].value == "Train an autoencoder"
     assert "undercomplete" in texts(at.markdown) and at.latex and "Try this" in texts(at.info)
     assert "Ready to train on **mnist**" in texts(at.markdown)
@@ -86,7 +91,7 @@ def test_the_page_opens_with_a_trained_run_in_state():
 
 # -- forms -------------------------------------------------------------------------------------------------------
 def test_every_models_form_renders_a_widget_per_field_and_builds_its_default_config():
-    at = open_page(PAGE, SMALL)
+    at = open_page(PAGE, SMALL, query=AE)
     for name, cls in MODELS.items():
         at.selectbox(key="train.model").set_value(name).run()
         assert not at.exception and not at.error, name
@@ -116,7 +121,7 @@ def test_forms_parse_widths_and_refuse_bad_ones_in_one_line():
 
 
 def test_an_invalid_value_shows_an_error_and_starts_nothing():
-    at = open_page(PAGE, SMALL)
+    at = open_page(PAGE, SMALL, query=AE)
     at.text_input(key="train.ae.hidden").set_value("a,b").run()
     assert not at.exception
     assert len(at.error) == 1 and "'a,b' is not a list of whole numbers" in at.error[0].value
@@ -137,7 +142,7 @@ def test_an_invalid_value_shows_an_error_and_starts_nothing():
 
 def test_a_model_over_the_memory_budget_is_refused_on_the_form(monkeypatch):
     monkeypatch.setenv("AEVIZ_MEMORY_BUDGET", "200MB")
-    at = open_page(PAGE, SMALL)
+    at = open_page(PAGE, SMALL, query=AE)
     at.text_input(key="train.ae.hidden").set_value("8192,8192").run()
     assert not at.exception and len(at.error) == 1
     assert "weights and Adam state" in at.error[0].value and "memory budget of 200 MB" in at.error[0].value
@@ -165,7 +170,7 @@ def test_the_conv_model_on_vector_data_says_why_and_starts_nothing():
 
 # -- training through the page -------------------------------------------------------------------------------
 def test_a_tiny_run_trains_to_the_end_and_shows_its_numbers_beside_pca():
-    at = configure(open_page(PAGE, SMALL), epochs=2)
+    at = configure(open_page(PAGE, SMALL, query=AE), epochs=2)
     at.button(key="train.start").click().run()
     assert not at.exception
     job = current_job(at)
@@ -200,7 +205,7 @@ def test_a_tiny_run_trains_to_the_end_and_shows_its_numbers_beside_pca():
 
 
 def test_pause_resume_and_stop_drive_the_job_and_widgets_never_restart_it():
-    at = configure(open_page(PAGE, SMALL), epochs=10_000)  # tiny epochs: still running when Stop arrives
+    at = configure(open_page(PAGE, SMALL, query=AE), epochs=10_000)  # tiny epochs: still running when Stop arrives
     at.button(key="train.start").click().run()
     job = current_job(at)
     at.button(key="train.live.pause").click().run()
@@ -226,7 +231,7 @@ def test_a_queued_run_shows_its_place_in_line():
     blocker.train_config = TrainConfig(epochs=50, batch_size=64)
     held = state.job_manager().submit(blocker, small_data(), 50, owner="someone-else", save_path=None)
     held.pause()  # holds the only training slot
-    at = configure(open_page(PAGE, SMALL))
+    at = configure(open_page(PAGE, SMALL, query=AE))
     at.button(key="train.start").click().run()
     job = current_job(at)
     assert job.state == "queued"
@@ -273,7 +278,7 @@ def test_the_admin_sees_broken_folders_to_clean_up(monkeypatch):
 def test_uploads_import_a_run_or_say_what_is_wrong(tmp_path):
     run = trained_run()
     blob = archive.export_zip(runs.save(run, tmp_path / run.id))
-    at = open_page(PAGE, SMALL)
+    at = open_page(PAGE, SMALL, query=AE)
     at.file_uploader(key="train.runs.upload").set_value(("evil.zip", b"PK not really a zip", "application/zip"))
     at.run()
     assert not at.exception and "evil.zip: The upload is not a zip file." in texts(at.error)

@@ -1,6 +1,7 @@
 """Quality floors on the real MNIST sample, with the defaults a newcomer gets (about a minute on 2 cores).
 
-These are the README's claims: the default AE beats PCA at the same code size and clusters better than raw pixels;
+These are the README's claims: the default model (conv) beats PCA at the same code size by far and clusters better than
+raw pixels;
 the denoising AE lifts PSNR far above the noisy input's.
 """
 
@@ -21,12 +22,12 @@ def mnist():
     return load_dataset("mnist")
 
 
-def test_default_ae_beats_pca_and_pixels(mnist, default_mnist_ae):
-    run = default_mnist_ae  # ae, latent 32, 20 epochs, trained once per session (tests/conftest.py)
+def test_the_default_model_beats_pca_and_pixels(mnist, default_mnist_run):
+    run = default_mnist_run  # conv, latent 32, batches of 64, 20 epochs, trained once per session (tests/conftest.py)
     x_val, y_val = mnist.split("val")
     result = evaluate(run.model, mnist.split("train")[0], x_val, y_val)
-    assert result["mse"] < 0.9 * result["pca_mse"], result
-    assert result["kmeans_acc"] > result["kmeans_acc_pixels"] + 0.03, result
+    assert result["mse"] < 0.5 * result["pca_mse"], result  # measured 0.34x
+    assert result["kmeans_acc"] > result["kmeans_acc_pixels"] + 0.03, result  # measured 0.63 against 0.56
 
 
 def test_denoising_ae_beats_the_noisy_input_by_a_wide_margin(mnist):

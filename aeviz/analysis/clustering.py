@@ -36,6 +36,13 @@ def check_k(k: int, n: int) -> None:
                          f"Got {k} instead.")
 
 
+def gmm_inits(dims: int) -> int:
+    """Starts of a Gaussian mixture, the best (by likelihood) kept. On N2D's 10-D UMAP of the default ae's codes, two
+    starts gave accuracies from 0.80 to 0.92 as the seed changed, ten gave 0.924-0.925 for all six seeds (~2 s for
+    10,000 points); on 32-D codes ten starts cost ~7 s for 2,000 points, and on raw pixels far more."""
+    return 10 if dims <= 16 else 4 if dims <= 64 else 2
+
+
 def cluster(features: np.ndarray, k: int, method: str = "kmeans", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(N, D) -> assignments (N,), centres (k, D)."""
     feats = np.asarray(features, np.float64).reshape(len(features), -1)
@@ -47,7 +54,7 @@ def cluster(features: np.ndarray, k: int, method: str = "kmeans", seed: int = 0)
         # Full covariances cost O(D^3) per component: fine for codes, far too slow for 784 raw pixels.
         cov = "full" if feats.shape[1] <= 64 else "diag"
         gm = GaussianMixture(n_components=k, covariance_type=cov, reg_covar=1e-4, random_state=seed,
-                             n_init=2).fit(feats)
+                             n_init=gmm_inits(feats.shape[1])).fit(feats)
         return gm.predict(feats), gm.means_
     raise InputError(f"Unknown clustering method {method!r}. Choose one of ['gmm', 'kmeans'].")
 
