@@ -35,7 +35,7 @@ def main() -> None:
             rows = large.page_times(pg, url, big, small, args.pages.split(","))
             memory = large.rss_mb(SERVERS[url].pid)
             browser.close()
-    print(f"| page | first visit | again ({args.points:,} points) | again ({large.SMALL:,} points) |")
+    print(f"| page | first visit | again ({args.points:,} points) | {large.SMALL:,} points |")
     print("| --- | --- | --- | --- |")
     for r in rows:
         print(f"| {r['page']} | {r['first_s']:.1f} s | {r['again_s']:.1f} s | {r['small_s']:.1f} s |")

@@ -59,7 +59,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         owner = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         owner.set_default_timeout(90_000)
-        owner.goto(f"{url}/train?fit.epochs=5000&title=Watched")
+        owner.goto(f"{url}/train?model=ae&fit.epochs=5000&title=Watched")  # the figures below: the MLP ae
         owner.get_by_role("button", name="Start training").first.click()
         owner.wait_for_selector(key("train.live.pause"))
         run_id = owner.evaluate("new URLSearchParams(location.search).get('run')")

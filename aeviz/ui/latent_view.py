@@ -69,7 +69,7 @@ def compute_view(page: str, run: Run, codes: Codes, split: str, method: str, raw
             task.cancel()
             tasks.pop(other)
     if method == "raw" and z.shape[1] == 1:
-        return View(raw_2d(z), ("z1", "random height, so that points do not hide one another"), "raw",
+        return View(raw_2d(z), ("z1", "random height (no meaning)"), "raw",
                     "the 1-D code itself along the x axis; the height is random and means nothing")
     if method == "raw":
         return View(z, ("z1", "z2"), "raw", "the codes themselves: no projection")
@@ -171,7 +171,8 @@ def groups(run: Run, codes: Codes, split: str, colour: str, extra: dict) -> np.n
 def figure(run: Run, codes: Codes, data: Dataset, view: View, split: str, colour: str, extra: dict,
            rows: np.ndarray | None = None):
     """The scatter of `view` coloured as asked, drawing the points in `rows` (default: `plots.drawn_rows`)."""
-    title = f"{len(view.xy):,} points of {SPLIT_WORDS[split]} · {PROJECTIONS[view.method].label}"
+    which = {"val": "validation", "train": "training"}.get(split, "")  # short: the title fits half a 1024-px page
+    title = f"{len(view.xy):,} {which + ' ' if which else ''}points · {PROJECTIONS[view.method].label}"
     common = dict(title=title, axis_titles=view.axis_titles, rows=rows)
     if colour == "label":
         return plots.latent_scatter(view.xy, codes.y, data.classes, **common)
