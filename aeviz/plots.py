@@ -203,7 +203,7 @@ def latent_scatter(xy: np.ndarray, labels: np.ndarray | None = None, classes: Se
     if values is not None:
         marker = dict(color=np.asarray(values)[rows], colorscale="Viridis", showscale=True, size=5,
                       colorbar=dict(title=value_name))
-    elif labels is not None:  # class colours as numbers on a stepped scale: plotly checks a list of colour
+    elif labels is not None:  # class numbers on CLASS_SCALE's steps
         marker = dict(color=labels[rows].astype(int) % len(PALETTE), **CLASS_SCALE, size=5, opacity=0.8)
     else:
         marker = dict(color=PALETTE[0], size=5, opacity=0.8)

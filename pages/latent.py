@@ -33,7 +33,7 @@ with left:
     if view is not None:
         groups = latent_view.groups(run, codes, split, colour, extra)
         fig = latent_find.draw(latent_view.figure(run, codes, data, view, split, colour, extra, rows), view.xy,
-                               found, groups)
+                               found, groups, data.classes if colour == "label" else None)
         drawn = latent_view.add_thumbs(fig, run, codes, view, split, colour, extra, found.rows) if thumbs else ""
         event = st.plotly_chart(fig, key=f"latent.chart.{method}", on_select="rerun",
                                 selection_mode=("points", "box", "lasso"), config=plots.CHART_CONFIG)

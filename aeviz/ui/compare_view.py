@@ -117,7 +117,7 @@ def maps(runs: list[Run], data: Dataset) -> list[explore.Codes]:
         if len(runs) > 2:  # a third of 1024 px: the full toolbar wraps onto a second row, over the title
             fig.update_layout(modebar_remove=[*plots.TEMPLATE.layout.modebar.remove, "pan", "toimage"])
         if selected:  # in every map: drawing a selection changes its chart, which clears Plotly's own marks
-            compare.highlight(fig, xy, selected, c.y)
+            compare.highlight(fig, xy, selected, c.y, data.classes)
         with col:
             event = st.plotly_chart(fig, key=k, on_select="rerun", selection_mode=("points", "box", "lasso"),
                                     config=plots.CHART_CONFIG)

@@ -50,12 +50,12 @@ def controls(page: str, codes: Codes, data: Dataset) -> Found:
     return Found(found, note)
 
 
-def draw(fig, xy: np.ndarray, found: Found, groups: np.ndarray | None):
-    """The highlighted rows over the faded rest (a second trace), coloured by `groups` as the rest is; `fig`
-    unchanged when nothing is searched for."""
+def draw(fig, xy: np.ndarray, found: Found, groups: np.ndarray | None, names: tuple[str, ...] | None = None):
+    """The highlighted rows over the faded rest (a second trace), coloured by `groups` as the rest is (`names`: what
+    the hover calls each group); `fig` unchanged when nothing is searched for."""
     if found.rows is None:
         return fig
-    return compare.highlight(fig, xy, found.rows, groups)
+    return compare.highlight(fig, xy, found.rows, groups, names)
 
 
 def picked_rows(event, fig, n: int) -> list[int]:

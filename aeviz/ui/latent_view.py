@@ -37,7 +37,7 @@ class View:
 
 def projection_controls(page: str, k: int) -> tuple[str, dict]:
     """Method (from the PROJECTIONS registry) and its raw parameter values, drawn from the parameters' own
-    descriptions; a 2-D code gets 'raw' as its first choice."""
+    descriptions; a 1-D or 2-D code gets 'raw' (the code itself) as its first choice."""
     options = [name for name in PROJECTIONS if name != "raw" or k <= 2]
     method = url.radio(st, "Projection", options, key=f"{page}.method", horizontal=True,
                        format_func=lambda name: PROJECTIONS[name].label)
