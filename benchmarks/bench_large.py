@@ -22,7 +22,7 @@ from tests.browser_kit import CHROMIUM, CHROMIUM_ARGS, SERVERS, serve
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pages", default=",".join(large.PAGES))
+    parser.add_argument("--pages", default=",".join(large.ALL_PAGES))
     parser.add_argument("--points", type=int, default=large.BIG)
     args = parser.parse_args()
     large.BIG = args.points
